@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PorticoCore
+import Vapor
+
+/// `portico serve`: migrates, then serves HTTP and runs the background jobs.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Migrate, then serve HTTP and run background jobs.")
+
+    @ArgumentParser.Option(name: .long, help: "Address to listen on.") var hostname = "127.0.0.1"
+    @ArgumentParser.Option(name: .long, help: "Port to listen on.") var port = 8080
+
+    func run() async throws {
+        try await reportingFailures {
+            let config: PorticoConfig
+            do { config = try PorticoConfig.from(environment: ProcessInfo.processInfo.environment) } catch {
+                throw CLIFailure(String(describing: error))
+            }
+            LogSetup.bootstrapOnce(level: config.logLevel)
+            let app = try await Application.make(.init(
+                name: "production", arguments: ["portico", "serve", "--hostname", hostname, "--port", String(port)]
+            ))
+            do {
+                try await configure(app, config: config, runBackgroundJobs: true)
+                try await migrate(app)
+                let secret = try await RootSecret.resolve(configured: config.secret, store: app.portico.store)
+                if secret.storedInDatabase {
+                    app.logger.warning("PORTICO_SECRET is not set: using a generated secret kept in the database; whoever can read the database can forge launch codes")
+                }
+                app.logger.info("Portico serving", metadata: ["public-url": .string(config.publicURL), "engine": .string(config.storage.engine.rawValue)])
+                try await app.execute()
+                try await app.asyncShutdown()
+            } catch {
+                try? await app.asyncShutdown()
+                throw CLIFailure.from(error)
+            }
+        }
+    }
+}
+
+/// `portico migrate`: applies pending migrations (under an advisory lock on PostgreSQL).
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply pending database migrations.")
+
+    func run() async throws {
+        try await reportingFailures {
+            try await withPortico { _ in }
+            Output.line("migrations applied")
+        }
+    }
+}

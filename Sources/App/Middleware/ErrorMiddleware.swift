@@ -1,0 +1,101 @@
+import Foundation
+import PorticoCore
+import Vapor
+
+/// Turns every error into the error format of the surface it happened on, and never
+/// lets a detail of an unexpected error reach the client.
+struct PorticoErrorMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: request)
+        } catch {
+            return Self.response(for: error, request: request)
+        }
+    }
+
+    static func response(for error: any Error, request: Request) -> Response {
+        let apiError = APIError(error)
+        if apiError.status == .internalServerError {
+            request.logger.report(error: error)
+        }
+        let response = apiError.response()
+        if let retryAfter = apiError.retryAfter {
+            response.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter))
+        }
+        return response
+    }
+}
+
+/// The Partner API's error object (SPEC §3), also used by the operational endpoints:
+/// `{"error": {"status", "code", "message"}}`.
+struct APIError: Error {
+    var status: HTTPResponseStatus
+    var code: String
+    var message: String
+    var retryAfter: Int?
+
+    init(_ status: HTTPResponseStatus, _ code: String, _ message: String, retryAfter: Int? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    static let unauthorized = APIError(.unauthorized, "unauthorized", "a valid API key is required (Authorization: Bearer <key>)")
+    static let userNotFound = APIError(.notFound, "user_not_found", "no such user")
+    static let invalidPartnerID = APIError(.unprocessableEntity, "invalid_partner_id", PartnerID.invalidMessage)
+
+    static func invalidRequest(_ message: String) -> APIError { APIError(.unprocessableEntity, "invalid_request", message) }
+    static func invalidJSON(_ message: String) -> APIError { APIError(.badRequest, "invalid_json", message) }
+    static func notFound(_ message: String = "not found") -> APIError { APIError(.notFound, "not_found", message) }
+
+    /// Any error as the client should see it.
+    init(_ error: any Error) {
+        switch error {
+        case let e as APIError:
+            self = e
+        case let e as PorticoError:
+            switch e {
+            case .invalid(let m): self = .invalidRequest(m)
+            case .notFound(let m): self = .notFound(m)
+            case .conflict(let m): self = APIError(.conflict, "conflict", m)
+            }
+        case is DecodingError:
+            self = .invalidJSON("the body is not valid JSON for this endpoint")
+        case let e as any AbortError:
+            switch e.status {
+            case .payloadTooLarge: self = APIError(.payloadTooLarge, "payload_too_large", "the body is larger than 1 MiB")
+            case .notFound: self = .notFound()
+            case .unauthorized: self = .unauthorized
+            case .methodNotAllowed: self = APIError(.methodNotAllowed, "method_not_allowed", "method not allowed")
+            case .unsupportedMediaType, .badRequest: self = .invalidJSON(e.status == .badRequest ? e.reason : "send application/json")
+            default:
+                if e.status.code >= 500 {
+                    self = APIError(.internalServerError, "internal", "something went wrong on our side")
+                } else {
+                    self = APIError(e.status, "invalid_request", e.reason)
+                }
+            }
+        default:
+            self = APIError(.internalServerError, "internal", "something went wrong on our side")
+        }
+    }
+
+    struct Body: Encodable {
+        struct Inner: Encodable {
+            var status: UInt
+            var code: String
+            var message: String
+        }
+        var error: Inner
+    }
+
+    func response() -> Response {
+        let body = Body(error: .init(status: status.code, code: code, message: message))
+        let data = (try? PorticoJSON.encoder().encode(body)) ?? Data()
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        headers.cacheControl = .init(noStore: true)
+        return Response(status: status, headers: headers, body: .init(data: data))
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Prometheus
+import Vapor
+
+/// Portico's Prometheus registry: request counts and latency per route and status
+/// (and, as they arrive, webhook deliveries and queue depth).
+public final class PorticoMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+
+    static let latencyBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+    ]
+
+    public init() {}
+
+    func recordRequest(route: String, method: String, status: UInt, duration: Duration) {
+        let labels = [("route", route), ("method", method), ("status", String(status))]
+        registry.makeCounter(name: "portico_http_requests_total", labels: labels).increment()
+        registry.makeDurationHistogram(
+            name: "portico_http_request_duration_seconds", labels: labels, buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
+    public func text() -> String { registry.emitToString() }
+}
+
+/// Counts and times every request under its route pattern (never the raw path, so
+/// partner ids do not become label values).
+struct MetricsMiddleware: AsyncMiddleware {
+    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next.respond(to: request)
+        let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"
+        request.portico.metrics.recordRequest(
+            route: route, method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - start
+        )
+        return response
+    }
+}

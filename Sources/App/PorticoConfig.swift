@@ -1,0 +1,212 @@
+import Foundation
+import Logging
+import PorticoCore
+
+/// Portico's configuration, read once from the environment (SPEC §2). Every
+/// malformed variable is named in one error, and the process stops.
+public struct PorticoConfig: Sendable {
+    public enum Storage: Sendable, Equatable {
+        case sqliteFile(String)
+        case sqliteMemory
+        case postgres(url: String, searchPath: String?)
+
+        public var engine: DatabaseEngine {
+            if case .postgres = self { return .postgres }
+            return .sqlite
+        }
+    }
+
+    public var storage: Storage
+    /// Without a trailing slash.
+    public var publicURL: String
+    public var secret: String?
+    public var webhookAllowPrivate: Bool
+    public var webhookRetrySchedule: [Int]
+    public var rateLimit: RateLimit?
+    public var trustedProxies: [CIDR]
+    public var metricsToken: String?
+    public var eventRetentionDays: Int
+    public var logLevel: Logger.Level
+    public var curriculumPath: String?
+
+    public var publicURLIsHTTPS: Bool { publicURL.lowercased().hasPrefix("https://") }
+
+    /// Requests per second and burst of one API key's token bucket.
+    public struct RateLimit: Sendable, Equatable {
+        public var perSecond: Double
+        public var burst: Double
+
+        public init(perSecond: Double, burst: Double) {
+            self.perSecond = perSecond
+            self.burst = burst
+        }
+
+        /// `50/s burst 200`, `50/s` (burst = rate) or `off` (nil).
+        public static func parse(_ text: String) -> RateLimit?? {
+            let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+            if t == "off" { return .some(nil) }
+            let parts = t.split(separator: " ").map(String.init)
+            guard let first = parts.first, first.hasSuffix("/s"), let rate = Double(first.dropLast(2)), rate > 0 else { return nil }
+            if parts.count == 1 { return RateLimit(perSecond: rate, burst: max(rate, 1)) }
+            guard parts.count == 3, parts[1] == "burst", let burst = Double(parts[2]), burst >= 1 else { return nil }
+            return RateLimit(perSecond: rate, burst: burst)
+        }
+    }
+
+    public init(
+        storage: Storage = .sqliteFile("portico.sqlite"), publicURL: String = "http://127.0.0.1:8080", secret: String? = nil,
+        webhookAllowPrivate: Bool = false, webhookRetrySchedule: [Int] = [600, 600, 600, 600, 600],
+        rateLimit: RateLimit? = RateLimit(perSecond: 50, burst: 200), trustedProxies: [CIDR] = [],
+        metricsToken: String? = nil, eventRetentionDays: Int = 30, logLevel: Logger.Level = .info, curriculumPath: String? = nil
+    ) {
+        self.storage = storage
+        self.publicURL = publicURL
+        self.secret = secret
+        self.webhookAllowPrivate = webhookAllowPrivate
+        self.webhookRetrySchedule = webhookRetrySchedule
+        self.rateLimit = rateLimit
+        self.trustedProxies = trustedProxies
+        self.metricsToken = metricsToken
+        self.eventRetentionDays = eventRetentionDays
+        self.logLevel = logLevel
+        self.curriculumPath = curriculumPath
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public var problems: [String]
+        public var description: String { "invalid configuration:\n" + problems.map { "  - " + $0 }.joined(separator: "\n") }
+    }
+
+    public static func from(environment env: [String: String]) throws -> PorticoConfig {
+        var config = PorticoConfig()
+        var problems: [String] = []
+        func value(_ name: String) -> String? {
+            guard let v = env[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+            return v
+        }
+
+        if let url = value("DATABASE_URL") {
+            if let storage = parseStorage(url) { config.storage = storage } else {
+                problems.append("DATABASE_URL must be sqlite://PATH, sqlite::memory: or postgres://user:pass@host:port/db")
+            }
+        }
+        if let url = value("PORTICO_PUBLIC_URL") {
+            var trimmed = url
+            while trimmed.hasSuffix("/") { trimmed.removeLast() }
+            if ReturnHosts.isHTTPURL(trimmed), URLComponents(string: trimmed)?.path.isEmpty ?? false {
+                config.publicURL = trimmed
+            } else {
+                problems.append("PORTICO_PUBLIC_URL must be an http(s) origin such as https://portico.example.edu")
+            }
+        }
+        if let secret = value("PORTICO_SECRET") {
+            if secret.utf8.count >= 32 { config.secret = secret } else {
+                problems.append("PORTICO_SECRET must be at least 32 characters")
+            }
+        }
+        if let flag = value("PORTICO_WEBHOOK_ALLOW_PRIVATE") {
+            if let b = parseBool(flag) { config.webhookAllowPrivate = b } else {
+                problems.append("PORTICO_WEBHOOK_ALLOW_PRIVATE must be true or false")
+            }
+        }
+        if let schedule = value("PORTICO_WEBHOOK_RETRY_SCHEDULE") {
+            let steps = schedule.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if !steps.isEmpty, steps.allSatisfy({ ($0 ?? -1) >= 0 }) { config.webhookRetrySchedule = steps.map { $0! } } else {
+                problems.append("PORTICO_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds, e.g. 600,600,600,600,600")
+            }
+        }
+        if let limit = value("PORTICO_RATE_LIMIT") {
+            if let parsed = RateLimit.parse(limit) { config.rateLimit = parsed } else {
+                problems.append("PORTICO_RATE_LIMIT must look like '50/s burst 200' or be 'off'")
+            }
+        }
+        if let proxies = value("PORTICO_TRUSTED_PROXIES") {
+            var cidrs: [CIDR] = []
+            for item in proxies.split(separator: ",") {
+                let text = item.trimmingCharacters(in: .whitespaces)
+                if let cidr = CIDR(text) { cidrs.append(cidr) } else {
+                    problems.append("PORTICO_TRUSTED_PROXIES: '\(text)' is not a CIDR (e.g. 10.0.0.0/8)")
+                }
+            }
+            config.trustedProxies = cidrs
+        }
+        config.metricsToken = value("PORTICO_METRICS_TOKEN")
+        if let days = value("PORTICO_EVENT_RETENTION_DAYS") {
+            if let d = Int(days), d >= 1 { config.eventRetentionDays = d } else {
+                problems.append("PORTICO_EVENT_RETENTION_DAYS must be a whole number of days, at least 1")
+            }
+        }
+        if let level = value("LOG_LEVEL") {
+            if let l = Logger.Level(rawValue: level.lowercased()) { config.logLevel = l } else {
+                problems.append("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+            }
+        }
+        config.curriculumPath = value("PORTICO_CURRICULUM")
+        guard problems.isEmpty else { throw Invalid(problems: problems) }
+        return config
+    }
+
+    static func parseStorage(_ url: String) -> Storage? {
+        if url == "sqlite::memory:" || url == "sqlite://:memory:" { return .sqliteMemory }
+        if url.hasPrefix("sqlite://") {
+            let path = String(url.dropFirst("sqlite://".count))
+            return path.isEmpty ? nil : .sqliteFile(path)
+        }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            guard let components = URLComponents(string: url), components.host != nil else { return nil }
+            return .postgres(url: url.hasPrefix("postgresql://") ? "postgres://" + url.dropFirst("postgresql://".count) : url, searchPath: nil)
+        }
+        return nil
+    }
+
+    static func parseBool(_ s: String) -> Bool? {
+        switch s.lowercased() {
+        case "true", "1", "yes", "on": true
+        case "false", "0", "no", "off": false
+        default: nil
+        }
+    }
+}
+
+/// An IPv4 or IPv6 network in CIDR notation.
+public struct CIDR: Sendable, Equatable {
+    public var address: [UInt8]
+    public var prefixLength: Int
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard let bytes = IPAddress.parse(parts[0]) else { return nil }
+        let maxBits = bytes.count * 8
+        let length = parts.count == 2 ? Int(parts[1]) : maxBits
+        guard let length, (0...maxBits).contains(length) else { return nil }
+        address = bytes
+        prefixLength = length
+    }
+
+    public func contains(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count == address.count else { return false }
+        var remaining = prefixLength
+        for i in 0..<bytes.count where remaining > 0 {
+            let bits = min(8, remaining)
+            let mask: UInt8 = bits == 8 ? 0xff : ~(0xff >> UInt8(bits))
+            if bytes[i] & mask != address[i] & mask { return false }
+            remaining -= bits
+        }
+        return true
+    }
+}
+
+/// Textual IP addresses as bytes (4 for IPv4, 16 for IPv6).
+public enum IPAddress {
+    public static func parse(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            return withUnsafeBytes(of: &v4) { Array($0) }
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { Array($0) }
+        }
+        return nil
+    }
+}

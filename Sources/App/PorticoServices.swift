@@ -1,0 +1,36 @@
+import Foundation
+import PorticoCore
+import Vapor
+
+/// What every handler, command and background job of one Portico process shares.
+public struct PorticoServices: Sendable {
+    public let config: PorticoConfig
+    public let store: PorticoStore
+    public let hotPaths: any HotPathStore
+    public let clock: any PorticoClock
+    public let curriculum: Curriculum
+    public let rateLimiter: RateLimiter?
+    public let metrics: PorticoMetrics
+    public let keyUse: KeyUseThrottle
+
+    /// `PORTICO_PUBLIC_URL` + `path` (which starts with `/`).
+    public func url(_ path: String) -> String { config.publicURL + path }
+}
+
+extension Application {
+    private struct PorticoKey: StorageKey {
+        typealias Value = PorticoServices
+    }
+
+    public var portico: PorticoServices {
+        get {
+            guard let services = storage[PorticoKey.self] else { fatalError("configure(_:) has not run") }
+            return services
+        }
+        set { storage[PorticoKey.self] = newValue }
+    }
+}
+
+extension Request {
+    public var portico: PorticoServices { application.portico }
+}

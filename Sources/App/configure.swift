@@ -1,0 +1,78 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import PorticoCore
+import SQLKit
+import Vapor
+
+/// The one place that picks the storage engine and wires Portico together: database,
+/// middleware, services and routes. The server, the commands and the tests all call it.
+public func configure(
+    _ app: Application,
+    config: PorticoConfig,
+    clock: any PorticoClock = SystemClock(),
+    runBackgroundJobs: Bool = false
+) async throws {
+    app.logger.logLevel = config.logLevel
+
+    // Storage
+    switch config.storage {
+    case .sqliteFile(let path):
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
+    case .sqliteMemory:
+        app.databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
+    case .postgres(let url, let searchPath):
+        var pg = try SQLPostgresConfiguration(url: url)
+        if let searchPath { pg.searchPath = [searchPath] }
+        app.databases.use(
+            .postgres(configuration: pg, maxConnectionsPerEventLoop: 8, connectionPoolTimeout: .seconds(30), sqlLogLevel: .trace),
+            as: .psql
+        )
+    }
+    if config.storage.engine == .sqlite { try await tuneSQLite(app) }
+    registerMigrations(app)
+
+    let store = PorticoStore(engine: config.storage.engine) { [unowned app] in app.db }
+    let curriculum = try config.curriculumPath.map { try Curriculum.load(from: URL(fileURLWithPath: $0)) } ?? Curriculum.bundled()
+    app.portico = PorticoServices(
+        config: config,
+        store: store,
+        hotPaths: SQLHotPathStore(store: store),
+        clock: clock,
+        curriculum: curriculum,
+        rateLimiter: config.rateLimit.map { RateLimiter(limit: $0) },
+        metrics: PorticoMetrics(),
+        keyUse: KeyUseThrottle()
+    )
+
+    // HTTP
+    app.routes.defaultMaxBodySize = "1mb"
+    app.middleware = Middlewares()
+    app.middleware.use(RequestIDMiddleware())
+    app.middleware.use(MetricsMiddleware())
+    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(PorticoErrorMiddleware())
+    try routes(app)
+
+    if runBackgroundJobs {
+        app.lifecycle.use(BackgroundJobs())
+    }
+}
+
+/// Where the bundled static files are (docs page, stylesheet).
+func publicDirectory() -> String {
+    (Bundle.module.resourceURL?.appendingPathComponent("Public").path ?? "Public") + "/"
+}
+
+/// WAL (readers never wait for the writer), `synchronous=NORMAL` (durable at each
+/// checkpoint, no fsync per commit) and a busy timeout instead of SQLiteNIO's
+/// spin-forever busy handler, on the connection of every event loop.
+private func tuneSQLite(_ app: Application) async throws {
+    try await (app.db as! any SQLDatabase).raw("PRAGMA journal_mode=WAL").run()
+    for eventLoop in app.eventLoopGroup.makeIterator() {
+        let db = app.databases.database(logger: app.logger, on: eventLoop)! as! any SQLDatabase
+        try await db.raw("PRAGMA synchronous=NORMAL").run()
+        try await db.raw("PRAGMA busy_timeout=5000").run()
+    }
+}

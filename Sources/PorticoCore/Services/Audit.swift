@@ -1,0 +1,11 @@
+import FluentKit
+import Foundation
+
+/// The audit log: written in the transaction of the action it records.
+public enum Audit {
+    public static func record(
+        orgID: UUID?, actor: String, action: String, target: String?, at: Date, ip: String?, on db: any Database
+    ) async throws {
+        try await AuditEntry(orgID: orgID, actor: actor, action: action, target: target, at: at, ip: ip).create(on: db)
+    }
+}

@@ -1,0 +1,155 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Creating and changing organizations and walking their tree.
+public enum Organizations {
+    public struct Settings: Sendable {
+        public var name: String?
+        public var anonymousUsersEnabled: Bool?
+        public var allowedReturnHosts: [String]?
+        public var landingURL: String??
+        public var invalidTokenURL: String??
+        public var expiredTokenURL: String??
+        public var ssoTokenTTL: Int?
+        public var ssoTokenSingleUse: Bool?
+        public var ssoAPITokenTTL: Int?
+
+        public init(
+            name: String? = nil, anonymousUsersEnabled: Bool? = nil, allowedReturnHosts: [String]? = nil,
+            landingURL: String?? = nil, invalidTokenURL: String?? = nil, expiredTokenURL: String?? = nil,
+            ssoTokenTTL: Int? = nil, ssoTokenSingleUse: Bool? = nil, ssoAPITokenTTL: Int? = nil
+        ) {
+            self.name = name
+            self.anonymousUsersEnabled = anonymousUsersEnabled
+            self.allowedReturnHosts = allowedReturnHosts
+            self.landingURL = landingURL
+            self.invalidTokenURL = invalidTokenURL
+            self.expiredTokenURL = expiredTokenURL
+            self.ssoTokenTTL = ssoTokenTTL
+            self.ssoTokenSingleUse = ssoTokenSingleUse
+            self.ssoAPITokenTTL = ssoAPITokenTTL
+        }
+    }
+
+    public static func find(slug: String, on db: any Database) async throws -> Organization? {
+        try await Organization.query(on: db).filter(\.$slug == slug).first()
+    }
+
+    /// Creates an org (with its event counter) under `parentSlug`, if given.
+    public static func create(
+        slug: String, name: String, parentSlug: String?, settings: Settings, actor: String, now: Date, store: PorticoStore
+    ) async throws -> Organization {
+        guard Organization.isValidSlug(slug) else {
+            throw PorticoError.invalid("slug must match \(Organization.slugPattern)")
+        }
+        let trimmedName = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmedName.isEmpty, trimmedName.count <= 200 else {
+            throw PorticoError.invalid("name must be 1-200 characters")
+        }
+        return try await store.write { db in
+            guard try await find(slug: slug, on: db) == nil else {
+                throw PorticoError.conflict("an organization with slug '\(slug)' already exists")
+            }
+            var parentID: UUID?
+            if let parentSlug {
+                guard let parent = try await find(slug: parentSlug, on: db) else {
+                    throw PorticoError.notFound("no organization with slug '\(parentSlug)'")
+                }
+                parentID = parent.id
+            }
+            let org = Organization(slug: slug, name: trimmedName, parentID: parentID, now: now)
+            try apply(settings, to: org)
+            try await org.create(on: db)
+            try await EventCounter(orgID: org.id!).create(on: db)
+            try await Audit.record(orgID: org.id, actor: actor, action: "org.create", target: slug, at: now, ip: nil, on: db)
+            return org
+        }
+    }
+
+    public static func update(slug: String, settings: Settings, actor: String, now: Date, store: PorticoStore) async throws -> Organization {
+        try await store.write { db in
+            guard let org = try await find(slug: slug, on: db) else {
+                throw PorticoError.notFound("no organization with slug '\(slug)'")
+            }
+            try apply(settings, to: org)
+            org.updatedAt = now
+            try await org.save(on: db)
+            try await Audit.record(orgID: org.id, actor: actor, action: "org.update", target: slug, at: now, ip: nil, on: db)
+            return org
+        }
+    }
+
+    static func apply(_ settings: Settings, to org: Organization) throws {
+        if let name = settings.name { org.name = name }
+        if let value = settings.anonymousUsersEnabled { org.anonymousUsersEnabled = value }
+        if let hosts = settings.allowedReturnHosts {
+            org.allowedReturnHosts = try hosts.map { host in
+                guard let normalized = ReturnHosts.normalizedEntry(host) else {
+                    throw PorticoError.invalid("'\(host)' is not a valid return host (a host name, or *.domain)")
+                }
+                return normalized
+            }
+        }
+        for (value, keyPath, label) in [
+            (settings.landingURL, \Organization.landingURL, "landing URL"),
+            (settings.invalidTokenURL, \Organization.invalidTokenURL, "invalid token URL"),
+            (settings.expiredTokenURL, \Organization.expiredTokenURL, "expired token URL"),
+        ] {
+            guard let value else { continue }
+            if let url = value, !url.isEmpty {
+                guard ReturnHosts.isHTTPURL(url) else { throw PorticoError.invalid("\(label) must be an http(s) URL: \(url)") }
+                org[keyPath: keyPath] = url
+            } else {
+                org[keyPath: keyPath] = nil
+            }
+        }
+        if let ttl = settings.ssoTokenTTL {
+            guard (60...2_592_000).contains(ttl) else { throw PorticoError.invalid("SSO token TTL must be 60-2592000 seconds") }
+            org.ssoTokenTTL = ttl
+        }
+        if let ttl = settings.ssoAPITokenTTL {
+            guard (30...86_400).contains(ttl) else { throw PorticoError.invalid("SSO API token TTL must be 30-86400 seconds") }
+            org.ssoAPITokenTTL = ttl
+        }
+        if let single = settings.ssoTokenSingleUse { org.ssoTokenSingleUse = single }
+    }
+
+    /// The org and every org below it.
+    public static func subtreeIDs(of rootID: UUID, on db: any Database) async throws -> Set<UUID> {
+        let all = try await Organization.query(on: db).all()
+        var children: [UUID: [UUID]] = [:]
+        for org in all { if let parent = org.parentID { children[parent, default: []].append(org.id!) } }
+        var result: Set<UUID> = [rootID]
+        var queue = [rootID]
+        while let next = queue.popLast() {
+            for child in children[next] ?? [] where result.insert(child).inserted { queue.append(child) }
+        }
+        return result
+    }
+
+    /// The org and its ancestors, nearest first.
+    public static func lineage(of orgID: UUID, on db: any Database) async throws -> [Organization] {
+        var result: [Organization] = []
+        var seen: Set<UUID> = []
+        var current: UUID? = orgID
+        while let id = current, seen.insert(id).inserted, let org = try await Organization.find(id, on: db) {
+            result.append(org)
+            current = org.parentID
+        }
+        return result
+    }
+}
+
+/// A failure a caller can act on, worded for a person (CLI, admin area, API message).
+public enum PorticoError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+    case notFound(String)
+    case conflict(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let m), .notFound(let m), .conflict(let m): m
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// The event outbox. An event is written in the transaction of the change that
+/// caused it, numbered from the org's counter row, which that same transaction
+/// updates: a second writer for the same org waits on the row, so commit order is
+/// sequence order and no number is skipped.
+public enum Outbox {
+    public enum EventType: String, Sendable, CaseIterable {
+        case userCreated = "user.created"
+        case userUpdated = "user.updated"
+        case userSignedIn = "user.signed_in"
+        case userExpired = "user.expired"
+        case userDeleted = "user.deleted"
+        case trackChapterCompleted = "track.chapter_completed"
+        case trackCompleted = "track.completed"
+        case interviewCreated = "interview.created"
+        case interviewCompleted = "interview.completed"
+        case enrollmentCreated = "enrollment.created"
+        case enrollmentCompleted = "enrollment.completed"
+        case webhookTest = "webhook.test"
+    }
+
+    /// Appends an event; call it inside `PorticoStore.write`. Returns the event id.
+    @discardableResult
+    public static func append(
+        _ type: EventType,
+        orgID: UUID,
+        userID: UUID?,
+        data: some Encodable,
+        at now: Date,
+        on db: any Database
+    ) async throws -> String {
+        let sql = db.sql
+        guard let row = try await sql.raw("""
+            UPDATE event_counters SET last_sequence = last_sequence + 1 WHERE org_id = \(bind: orgID) RETURNING last_sequence
+            """).first()
+        else { throw OutboxError.missingCounter(orgID) }
+        let sequence = try row.decode(column: "last_sequence", as: Int64.self)
+        let id = "evt_" + Secrets.alphanumeric(count: 24)
+        let payload = String(decoding: try PorticoJSON.encoder().encode(data), as: UTF8.self)
+        try await sql.raw("""
+            INSERT INTO events (id, org_id, sequence, type, user_id, payload, created_at) \
+            VALUES (\(bind: id), \(bind: orgID), \(bind: sequence), \(bind: type.rawValue), \(bind: userID), \(bind: payload), \(bind: now))
+            """).run()
+        return id
+    }
+
+    public enum OutboxError: Error, CustomStringConvertible {
+        case missingCounter(UUID)
+        public var description: String {
+            switch self {
+            case .missingCounter(let org): "organization \(org) has no event counter"
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Users of an organization, as the Partner API (and later the admin area) changes them.
+/// Every change and its event commit together.
+public enum Users {
+    public struct ProfileChange: Sendable {
+        public var email: String??
+        public var firstName: String??
+        public var lastName: String??
+
+        public init(email: String?? = nil, firstName: String?? = nil, lastName: String?? = nil) {
+            self.email = email
+            self.firstName = firstName
+            self.lastName = lastName
+        }
+    }
+
+    /// Anonymous users live 24 hours.
+    public static let anonymousLifetime: TimeInterval = 24 * 3600
+
+    /// A partner_id for an anonymous user: `anon-` and 20 random characters.
+    public static func anonymousPartnerID() -> String { "anon-" + Secrets.alphanumeric(count: 20) }
+
+    /// Applies the fields present in `change`; writes `user.updated` when anything changed.
+    public static func update(
+        _ user: UserRecord, change: ProfileChange, actor: String, ip: String?, now: Date, store: PorticoStore
+    ) async throws -> UserRecord {
+        var updated = user
+        if let email = change.email { updated.email = email }
+        if let first = change.firstName { updated.firstName = first }
+        if let last = change.lastName { updated.lastName = last }
+        guard updated != user else { return user }
+        updated.updatedAt = now
+        let result = updated
+        try await store.write { db in
+            try await db.sql.raw("""
+                UPDATE users SET email = \(bind: result.email), first_name = \(bind: result.firstName), \
+                last_name = \(bind: result.lastName), updated_at = \(bind: now) WHERE id = \(bind: result.id)
+                """).run()
+            try await Outbox.append(
+                .userUpdated, orgID: result.orgID, userID: result.id,
+                data: UserEventData(user: UserSnapshot(result)), at: now, on: db
+            )
+            try await Audit.record(orgID: result.orgID, actor: actor, action: "user.update", target: result.partnerID, at: now, ip: ip, on: db)
+        }
+        return result
+    }
+
+    /// Deletes the user and everything of theirs (the foreign keys cascade to progress,
+    /// interviews, enrollments, subscriptions, sessions, tokens and launch codes) and
+    /// writes `user.deleted` with their last state.
+    public static func delete(_ user: UserRecord, actor: String, ip: String?, now: Date, store: PorticoStore) async throws {
+        try await store.write { db in
+            try await removeUser(user, event: .userDeleted, now: now, on: db)
+            try await Audit.record(orgID: user.orgID, actor: actor, action: "user.delete", target: user.partnerID, at: now, ip: ip, on: db)
+        }
+    }
+
+    /// Deletes every anonymous user whose 24 hours have passed, each with its data and a
+    /// `user.expired` event. Returns how many were removed.
+    @discardableResult
+    public static func expireAnonymous(now: Date, store: PorticoStore, batchSize: Int = 200) async throws -> Int {
+        var removed = 0
+        while true {
+            let ids = try await store.sql.raw("""
+                SELECT id FROM users WHERE anonymous = \(bind: true) AND expires_at <= \(bind: now) LIMIT \(unsafeRaw: String(batchSize))
+                """).all().map { try $0.decode(column: "id", as: UUID.self) }
+            if ids.isEmpty { return removed }
+            for id in ids {
+                try await store.write { db in
+                    // Read again inside the transaction: the user may be gone already.
+                    guard let user = try await SQLHotPathStore.user(id: id, on: db.sql) else { return }
+                    try await removeUser(user, event: .userExpired, now: now, on: db)
+                }
+                removed += 1
+            }
+        }
+    }
+
+    static func removeUser(_ user: UserRecord, event: Outbox.EventType, now: Date, on db: any Database) async throws {
+        let sql = db.sql
+        // Foreign keys cascade; the explicit deletes keep the outcome the same on a
+        // database where cascading was switched off.
+        try await sql.raw("DELETE FROM sso_tokens WHERE user_id = \(bind: user.id)").run()
+        try await sql.raw("DELETE FROM launch_codes WHERE user_id = \(bind: user.id)").run()
+        try await sql.raw("DELETE FROM sessions WHERE user_id = \(bind: user.id)").run()
+        try await sql.raw("DELETE FROM track_progress WHERE user_id = \(bind: user.id)").run()
+        try await sql.raw("DELETE FROM enrollments WHERE user_id = \(bind: user.id)").run()
+        try await sql.raw("DELETE FROM interviews WHERE user_id = \(bind: user.id)").run()
+        try await sql.raw("DELETE FROM subscriptions WHERE user_id = \(bind: user.id)").run()
+        try await sql.raw("DELETE FROM users WHERE id = \(bind: user.id)").run()
+        try await Outbox.append(event, orgID: user.orgID, userID: user.id, data: UserEventData(user: UserSnapshot(user)), at: now, on: db)
+    }
+
+    // MARK: - Interviews
+
+    /// One page of a user's interviews, most recently updated first (then id, descending).
+    public struct InterviewPage: Sendable {
+        public var interviews: [InterviewSnapshot]
+        public var nextCursor: String?
+    }
+
+    /// All interviews when `limit` is nil; otherwise `limit` of them after `cursor`.
+    /// The order is decided here, on values read back from the database, so a cursor
+    /// (the last item's time and id) compares exactly on both engines.
+    public static func interviews(
+        userID: UUID, limit: Int?, cursor: InterviewCursor?, on db: any Database
+    ) async throws -> InterviewPage {
+        let all = try await Interview.query(on: db).filter(\.$userID == userID).all()
+            .map(InterviewSnapshot.init)
+            .sorted(by: InterviewCursor.precedes)
+        let after = cursor.map { c in all.filter { c.isBefore($0) } } ?? all
+        guard let limit else { return InterviewPage(interviews: after, nextCursor: nil) }
+        let page = Array(after.prefix(limit))
+        let more = after.count > page.count
+        return InterviewPage(interviews: page, nextCursor: more ? page.last.map { InterviewCursor($0).encoded } : nil)
+    }
+
+    // MARK: - Enrollments and subscriptions
+
+    /// The user's enrollments in every subscription, oldest first.
+    public static func enrollments(userID: UUID, curriculum: Curriculum, on db: any Database) async throws -> [EnrollmentSnapshot] {
+        try await Enrollment.query(on: db).filter(\.$userID == userID).sort(\.$createdAt).sort(\.$id).all()
+            .map { EnrollmentSnapshot($0, course: curriculum.course(id: $0.courseID)) }
+    }
+
+    /// Enrolls the user's own subscription in a course, or returns the enrollment it has.
+    public static func enroll(
+        _ user: UserRecord, course: Curriculum.Course, actor: String, ip: String?, now: Date, store: PorticoStore
+    ) async throws -> (EnrollmentSnapshot, created: Bool) {
+        try await store.write { db in
+            if let existing = try await Enrollment.query(on: db)
+                .filter(\.$subscriptionID == user.subscriptionID).filter(\.$courseID == course.id).first() {
+                return (EnrollmentSnapshot(existing, course: course), false)
+            }
+            let enrollment = Enrollment()
+            enrollment.id = UUID()
+            enrollment.subscriptionID = user.subscriptionID
+            enrollment.userID = user.id
+            enrollment.courseID = course.id
+            enrollment.status = .active
+            enrollment.lessonsCompleted = 0
+            enrollment.createdAt = now
+            try await enrollment.create(on: db)
+            let snapshot = EnrollmentSnapshot(enrollment, course: course)
+            try await Outbox.append(
+                .enrollmentCreated, orgID: user.orgID, userID: user.id,
+                data: EnrollmentEventData(user: UserSnapshot(user), enrollment: snapshot), at: now, on: db
+            )
+            try await Audit.record(orgID: user.orgID, actor: actor, action: "enrollment.create", target: "\(user.partnerID)/\(course.id)", at: now, ip: ip, on: db)
+            return (snapshot, true)
+        }
+    }
+
+    /// Subscribes the user to `org` (the user's own org or a descendant of it), or
+    /// returns the subscription it has there.
+    public static func subscribe(
+        _ user: UserRecord, to org: Organization, actor: String, ip: String?, now: Date, store: PorticoStore
+    ) async throws -> (Subscription, created: Bool) {
+        let orgID = try org.requireID()
+        return try await store.write { db in
+            if let existing = try await Subscription.query(on: db)
+                .filter(\.$userID == user.id).filter(\.$orgID == orgID).first() {
+                return (existing, false)
+            }
+            let subscription = Subscription(userID: user.id, orgID: orgID, now: now)
+            try await subscription.create(on: db)
+            try await Audit.record(orgID: user.orgID, actor: actor, action: "subscription.create", target: "\(user.partnerID)/\(org.slug)", at: now, ip: ip, on: db)
+            return (subscription, true)
+        }
+    }
+}
+
+/// Where a page of interviews ends: the last item's `updated_at` and id, opaque to clients.
+public struct InterviewCursor: Sendable, Equatable {
+    public var updatedAt: Date
+    public var id: UUID
+
+    public init(_ interview: InterviewSnapshot) {
+        updatedAt = interview.updatedAt
+        id = interview.id
+    }
+
+    init(updatedAt: Date, id: UUID) {
+        self.updatedAt = updatedAt
+        self.id = id
+    }
+
+    /// Base64url of `<bits of the time as a double>.<uuid>`.
+    public var encoded: String {
+        let raw = "\(updatedAt.timeIntervalSince1970.bitPattern).\(id.uuidString.lowercased())"
+        return Data(raw.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public init?(encoded: String) {
+        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64.append("=") }
+        guard encoded.count <= 200, let data = Data(base64Encoded: base64) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: ".", maxSplits: 1)
+        guard parts.count == 2, let bits = UInt64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
+        let seconds = Double(bitPattern: bits)
+        guard seconds.isFinite else { return nil }
+        self.init(updatedAt: Date(timeIntervalSince1970: seconds), id: id)
+    }
+
+    /// True when `interview` comes after this cursor in the list's order.
+    func isBefore(_ interview: InterviewSnapshot) -> Bool {
+        let t = interview.updatedAt.timeIntervalSince1970, c = updatedAt.timeIntervalSince1970
+        if t != c { return t < c }
+        return interview.id.uuidString.lowercased() < id.uuidString.lowercased()
+    }
+
+    /// The list's order: `updated_at` descending, then id descending.
+    static func precedes(_ a: InterviewSnapshot, _ b: InterviewSnapshot) -> Bool {
+        let ta = a.updatedAt.timeIntervalSince1970, tb = b.updatedAt.timeIntervalSince1970
+        if ta != tb { return ta > tb }
+        return a.id.uuidString.lowercased() > b.id.uuidString.lowercased()
+    }
+}

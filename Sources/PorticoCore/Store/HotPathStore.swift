@@ -1,0 +1,80 @@
+import Foundation
+
+/// The requests that arrive in bursts (a class of 300 clicking "Practice interviews"
+/// at 9:00) go through this one interface, so their SQL can be tuned per engine
+/// without touching a handler.
+public protocol HotPathStore: Sendable {
+    /// The API key whose SHA-256 is `hash`, with what a request needs of its org.
+    func apiKey(hash: String) async throws -> APIKeyContext?
+
+    /// Records that a key was used (callers throttle how often).
+    func markAPIKeyUsed(id: UUID, at: Date) async throws
+
+    /// The org's live user with this partner_id (an expired anonymous user is gone).
+    func user(orgID: UUID, partnerID: String, now: Date) async throws -> UserRecord?
+
+    /// Creates the user, its subscription in the org and `user.created` (in one
+    /// transaction), or finds the existing one; either way issues a new SSO token.
+    /// Nil when the user exists but is an expired anonymous user.
+    func createOrRefreshUser(_ request: UserUpsert) async throws -> UserUpsertResult?
+
+    /// The org's completed chapters for a live user (chapter number → time), or nil
+    /// when there is no such live user.
+    func trackProgress(orgID: UUID, partnerID: String, now: Date) async throws -> (UserRecord, [Int: Date])?
+}
+
+/// An API key and the settings of its org that the Partner API needs per request.
+public struct APIKeyContext: Sendable, Equatable {
+    public var keyID: UUID
+    public var orgID: UUID
+    public var prefix: String
+    public var keyHash: String
+    public var expiresAt: Date?
+    public var revokedAt: Date?
+    public var lastUsedAt: Date?
+    public var anonymousUsersEnabled: Bool
+    public var ssoTokenTTL: Int
+    public var ssoTokenSingleUse: Bool
+
+    public func isUsable(at now: Date) -> Bool {
+        revokedAt == nil && (expiresAt.map { $0 > now } ?? true)
+    }
+}
+
+/// What create/refresh needs: who, the profile for a new user, and the token rules.
+public struct UserUpsert: Sendable {
+    public var orgID: UUID
+    public var partnerID: String
+    public var email: String?
+    public var firstName: String?
+    public var lastName: String?
+    /// Set for anonymous users: when they stop existing.
+    public var anonymousExpiresAt: Date?
+    /// The new token's hash; the token itself never reaches the store.
+    public var tokenHash: String
+    public var tokenTTL: Int
+    public var tokenSingleUse: Bool
+    public var now: Date
+
+    public init(
+        orgID: UUID, partnerID: String, email: String? = nil, firstName: String? = nil, lastName: String? = nil,
+        anonymousExpiresAt: Date? = nil, tokenHash: String, tokenTTL: Int, tokenSingleUse: Bool, now: Date
+    ) {
+        self.orgID = orgID
+        self.partnerID = partnerID
+        self.email = email
+        self.firstName = firstName
+        self.lastName = lastName
+        self.anonymousExpiresAt = anonymousExpiresAt
+        self.tokenHash = tokenHash
+        self.tokenTTL = tokenTTL
+        self.tokenSingleUse = tokenSingleUse
+        self.now = now
+    }
+}
+
+public struct UserUpsertResult: Sendable {
+    public var user: UserRecord
+    public var created: Bool
+    public var tokenExpiresAt: Date
+}

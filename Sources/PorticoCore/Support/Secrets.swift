@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+
+/// Random secrets and their hashes. Every key, token and session id comes from the
+/// system CSPRNG and is stored only as its SHA-256 (hex) where it only needs verifying.
+public enum Secrets {
+    /// `byteCount` random bytes as lowercase hex (16 bytes → 32 hex characters).
+    public static func hex(byteCount: Int = 16) -> String {
+        var generator = SystemRandomNumberGenerator()
+        var out = ""
+        out.reserveCapacity(byteCount * 2)
+        for _ in 0..<byteCount {
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return out
+    }
+
+    /// Random characters from `[a-z0-9]`.
+    public static func alphanumeric(count: Int) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<count).map { _ in alphabet.randomElement(using: &generator)! })
+    }
+
+    /// Lowercase hex SHA-256 of the UTF-8 bytes of `secret`.
+    public static func sha256Hex(_ secret: String) -> String {
+        let digest = SHA256.hash(data: Data(secret.utf8))
+        var out = ""
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(hexDigits[Int(byte >> 4)])
+            out.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return out
+    }
+
+    /// Compares two strings without an early exit, so the time taken says nothing
+    /// about where they differ.
+    public static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<x.count { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+
+    /// True for exactly 32 lowercase hex characters (the shape of keys and Partner API tokens).
+    public static func isHex32(_ s: String) -> Bool {
+        s.utf8.count == 32 && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
+    private static let hexDigits: [Character] = Array("0123456789abcdef")
+}
