@@ -47,7 +47,7 @@ public func configure(
     )
 
     // HTTP
-    app.routes.defaultMaxBodySize = "1mb"
+    app.routes.defaultMaxBodySize = ByteCount(value: JSONBody.maxBodyBytes)
     app.middleware = Middlewares()
     app.middleware.use(RequestIDMiddleware())
     app.middleware.use(MetricsMiddleware())

@@ -158,11 +158,17 @@ extension PartnerAPI {
 
 /// JSON bodies and responses in Portico's one JSON style.
 enum JSONBody {
+    /// The largest body any JSON endpoint accepts (the server refuses larger ones before they are read).
+    static let maxBodyBytes = 1024 * 1024
+
     /// Decodes the request body as `T`. An empty body counts as `{}`. Anything that is
     /// not a JSON object with the right field types is a 400 `invalid_json`.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) throws -> T {
         var data = Data()
         if let buffer = request.body.data { data = Data(buffer.readableBytesView) }
+        guard data.count <= maxBodyBytes else {
+            throw APIError(.payloadTooLarge, "payload_too_large", "the body is larger than 1 MiB")
+        }
         if data.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) { data = Data("{}".utf8) }
         guard let first = data.first(where: { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13) }), first == UInt8(ascii: "{") else {
             throw APIError.invalidJSON("the body must be a JSON object")

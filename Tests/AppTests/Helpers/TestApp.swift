@@ -1,0 +1,143 @@
+@testable import App
+import FluentKit
+import Foundation
+import PorticoCore
+import SQLKit
+import Testing
+import Vapor
+import VaporTesting
+
+/// A migrated Portico app on a database of its own: a fresh SQLite file, or a fresh
+/// schema on the PostgreSQL server of `TEST_DATABASE_URL` when it is set.
+struct TestApp {
+    let app: Application
+    let clock: FixedClock
+    var portico: PorticoServices { app.portico }
+    var store: PorticoStore { app.portico.store }
+    var sql: any SQLDatabase { app.portico.store.sql }
+
+    static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Runs `body` with a fresh app, then tears it and its database down.
+    static func run(
+        clock: FixedClock = FixedClock(),
+        adjust: (inout PorticoConfig) -> Void = { _ in },
+        _ body: (TestApp) async throws -> Void
+    ) async throws {
+        let name = "t_" + Secrets.alphanumeric(count: 12)
+        var config = PorticoConfig()
+        config.logLevel = .warning
+        config.publicURL = "http://127.0.0.1:8080"
+        var sqlitePath: String?
+        if let url = postgresURL {
+            config.storage = .postgres(url: url, searchPath: name)
+        } else {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("portico-\(name).sqlite").path
+            sqlitePath = path
+            config.storage = .sqliteFile(path)
+        }
+        adjust(&config)
+
+        let app = try await Application.make(.testing)
+        do {
+            try await configure(app, config: config, clock: clock)
+            if postgresURL != nil {
+                try await (app.db as! any SQLDatabase).raw("CREATE SCHEMA IF NOT EXISTS \(ident: name)").run()
+            }
+            try await migrate(app)
+            try await body(TestApp(app: app, clock: clock))
+        } catch {
+            try? await cleanUp(app: app, schema: postgresURL != nil ? name : nil, sqlitePath: sqlitePath)
+            throw error
+        }
+        try await cleanUp(app: app, schema: postgresURL != nil ? name : nil, sqlitePath: sqlitePath)
+    }
+
+    private static func cleanUp(app: Application, schema: String?, sqlitePath: String?) async throws {
+        if let schema {
+            try? await (app.db as! any SQLDatabase).raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run()
+        }
+        try await app.asyncShutdown()
+        if let sqlitePath {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: sqlitePath + suffix) }
+        }
+    }
+
+    // MARK: - Fixtures
+
+    /// An organization with an API key; returns the org and the key in clear.
+    @discardableResult
+    func org(
+        _ slug: String, parent: String? = nil, anonymous: Bool = false, returnHosts: [String] = []
+    ) async throws -> (org: Organization, key: String) {
+        let org = try await Organizations.create(
+            slug: slug, name: slug.capitalized, parentSlug: parent,
+            settings: .init(anonymousUsersEnabled: anonymous, allowedReturnHosts: returnHosts),
+            actor: "test", now: clock.now(), store: store
+        )
+        let (key, _) = try await Credentials.createAPIKey(org: org, name: "test", createdBy: "test", now: clock.now(), store: store)
+        return (org, key)
+    }
+
+    // MARK: - Requests
+
+    func send(
+        _ method: HTTPMethod, _ path: String, key: String? = nil, body: String? = nil,
+        headers: [(String, String)] = []
+    ) async throws -> TestResponse {
+        var httpHeaders = HTTPHeaders()
+        if let key { httpHeaders.add(name: .authorization, value: "Bearer \(key)") }
+        if body != nil { httpHeaders.contentType = .json }
+        for (name, value) in headers { httpHeaders.replaceOrAdd(name: name, value: value) }
+        let response = try await app.testing().sendRequest(
+            method, path, headers: httpHeaders, body: body.map { ByteBuffer(string: $0) }
+        )
+        return TestResponse(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
+    }
+
+    func count(_ table: String, where condition: String = "1 = 1") async throws -> Int {
+        let row = try await sql.raw("SELECT COUNT(*) AS n FROM \(ident: table) WHERE \(unsafeRaw: condition)").first()
+        return try row?.decode(column: "n", as: Int.self) ?? 0
+    }
+
+    /// The event types of the org's outbox, in sequence order.
+    func eventTypes(org: Organization) async throws -> [String] {
+        try await Event.query(on: store.db).filter(\.$orgID == org.requireID()).sort(\.$sequence).all().map(\.type)
+    }
+}
+
+/// A response with its body parsed as JSON, for checks.
+struct TestResponse {
+    let status: HTTPResponseStatus
+    let headers: HTTPHeaders
+    let body: Data
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+
+    var json: JSON { JSON((try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed])) ?? NSNull()) }
+
+    /// The `code` of an error object.
+    var errorCode: String? { json["error"]["code"].string }
+}
+
+/// Just enough of a JSON value to read responses in tests.
+struct JSON: @unchecked Sendable {
+    let value: Any
+    init(_ value: Any) { self.value = value }
+
+    subscript(key: String) -> JSON { JSON((value as? [String: Any])?[key] ?? NSNull()) }
+    subscript(index: Int) -> JSON {
+        guard let array = value as? [Any], array.indices.contains(index) else { return JSON(NSNull()) }
+        return JSON(array[index])
+    }
+
+    var string: String? { value as? String }
+    var int: Int? { (value as? NSNumber).map(\.intValue) }
+    var bool: Bool? { (value as? NSNumber).map(\.boolValue) }
+    var array: [JSON] { ((value as? [Any]) ?? []).map(JSON.init) }
+    var isNull: Bool { value is NSNull }
+    var keys: Set<String> { Set((value as? [String: Any])?.keys.map { $0 } ?? []) }
+    var date: Date? { string.flatMap(RFC3339.date(from:)) }
+}

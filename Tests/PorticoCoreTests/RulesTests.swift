@@ -1,0 +1,87 @@
+import Foundation
+@testable import PorticoCore
+import Testing
+
+@Suite("Core rules")
+struct RulesTests {
+    @Test("partner_id: letters, digits, '-' and '_', 1 to 255 characters")
+    func partnerID() {
+        #expect(PartnerID("abc123") != nil)
+        #expect(PartnerID("A-b_9") != nil)
+        #expect(PartnerID(String(repeating: "x", count: 255)) != nil)
+        for bad in ["", String(repeating: "x", count: 256), "a b", "é", "../", "a/b", "a%2Fb", "a.b", "a\u{0}b", "ａ"] {
+            #expect(PartnerID(bad) == nil, "\(bad)")
+        }
+        #expect(PartnerID("anonymous")?.isReserved == true)
+    }
+
+    @Test("secrets: 32 hex characters, SHA-256, constant-time equality")
+    func secrets() {
+        let key = Secrets.hex()
+        #expect(Secrets.isHex32(key))
+        #expect(Secrets.hex() != key)
+        #expect(Secrets.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(Secrets.constantTimeEquals("abc", "abc"))
+        #expect(!Secrets.constantTimeEquals("abc", "abd"))
+        #expect(!Secrets.constantTimeEquals("abc", "abcd"))
+        #expect(!Secrets.isHex32(key.uppercased()))
+    }
+
+    @Test("org slugs")
+    func slugs() {
+        #expect(Organization.isValidSlug("acme"))
+        #expect(Organization.isValidSlug("a1-b2"))
+        for bad in ["a", "-acme", "Acme", "ac_me", String(repeating: "a", count: 64), "acmé"] {
+            #expect(!Organization.isValidSlug(bad), "\(bad)")
+        }
+    }
+
+    @Test("return hosts: normalized entries, IDNA, wildcards never match the bare domain")
+    func returnHosts() {
+        #expect(ReturnHosts.normalizedEntry("Example.EDU.") == "example.edu")
+        #expect(ReturnHosts.normalizedEntry("*.example.edu") == "*.example.edu")
+        #expect(ReturnHosts.normalizedEntry("*") == nil)
+        #expect(ReturnHosts.normalizedEntry("https://x.example") == nil)
+        #expect(ReturnHosts.normalizedEntry("bücher.example") == "xn--bcher-kva.example")
+        #expect(ReturnHosts.isAllowed(host: "a.b.example.edu", entries: ["*.example.edu"]))
+        #expect(!ReturnHosts.isAllowed(host: "example.edu", entries: ["*.example.edu"]))
+        #expect(ReturnHosts.allowedURL("https://allowed.example:8443/x", entries: ["allowed.example"]) != nil)
+        #expect(ReturnHosts.allowedURL("https://allowed.example@evil.example/", entries: ["allowed.example"]) == nil)
+        #expect(ReturnHosts.allowedURL("javascript:alert(1)", entries: ["allowed.example"]) == nil)
+    }
+
+    @Test("interview cursors survive encoding and reject garbage")
+    func cursor() throws {
+        let snapshot = InterviewSnapshotFixture.make(updatedAt: Date(timeIntervalSince1970: 1_790_000_123.456789))
+        let cursor = InterviewCursor(snapshot)
+        let decoded = try #require(InterviewCursor(encoded: cursor.encoded))
+        #expect(decoded == cursor)
+        #expect(InterviewCursor(encoded: "%%%") == nil)
+        #expect(InterviewCursor(encoded: "bm9wZQ") == nil)
+    }
+
+    @Test("the bundled curriculum: two tracks, numbering continued, courses and question sets")
+    func curriculum() throws {
+        let curriculum = try Curriculum.bundled()
+        #expect(curriculum.tracks.count == 2)
+        let numbers = curriculum.tracks.flatMap { $0.chapters.map(\.number) }
+        #expect(numbers == Array(1...numbers.count))
+        #expect(!curriculum.courses.isEmpty)
+        #expect(Set(curriculum.questionSets.map(\.kind)) == Set(Interview.Kind.allCases))
+    }
+}
+
+enum InterviewSnapshotFixture {
+    static func make(updatedAt: Date) -> InterviewSnapshot {
+        let interview = Interview()
+        interview.id = UUID()
+        interview.title = "x"
+        interview.kind = .general
+        interview.status = .inProgress
+        interview.questionsTotal = 1
+        interview.questionsAnswered = 0
+        interview.createdAt = updatedAt
+        interview.updatedAt = updatedAt
+        return InterviewSnapshot(interview)
+    }
+}
