@@ -69,6 +69,9 @@ extension AsyncParsableCommand {
         } catch let failure as CLIFailure {
             FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
             throw ExitCode(1)
+        } catch let failure as PorticoError {
+            FileHandle.standardError.write(Data("error: \(failure.description)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }
