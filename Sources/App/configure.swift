@@ -52,6 +52,7 @@ public func configure(
     app.middleware.use(RequestIDMiddleware())
     app.middleware.use(MetricsMiddleware())
     app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(PorticoErrorMiddleware())
     try routes(app)
 

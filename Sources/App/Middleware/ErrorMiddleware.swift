@@ -14,6 +14,9 @@ struct PorticoErrorMiddleware: AsyncMiddleware {
     }
 
     static func response(for error: any Error, request: Request) -> Response {
+        if !Self.speaksJSON(request.url.path) {
+            return page(for: error, request: request)
+        }
         let apiError = APIError(error)
         if apiError.status == .internalServerError {
             request.logger.report(error: error)
@@ -23,6 +26,28 @@ struct PorticoErrorMiddleware: AsyncMiddleware {
             response.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter))
         }
         return response
+    }
+}
+
+extension PorticoErrorMiddleware {
+    /// The API surfaces and operational endpoints answer JSON; everything else is a page.
+    static func speaksJSON(_ path: String) -> Bool {
+        path.hasPrefix("/api/") || path == "/api" || ["/healthz", "/readyz", "/metrics", "/openapi.json"].contains(path)
+    }
+
+    /// An error as an HTML page, without chrome or details of unexpected errors.
+    static func page(for error: any Error, request: Request) -> Response {
+        if let pageError = error as? PageError {
+            return Layout.message(title: pageError.title, text: pageError.message, status: pageError.status)
+        }
+        if let abort = error as? any AbortError, abort.status.code < 500 {
+            let status = abort.status
+            let title = status == .notFound ? "Not found" : "That did not work"
+            let text = status == .notFound ? "There is nothing here." : (status == .payloadTooLarge ? "That was too much data." : "The request could not be handled.")
+            return Layout.message(title: title, text: text, status: status)
+        }
+        request.logger.report(error: error)
+        return Layout.message(title: "Something went wrong", text: "Please try again in a moment.", status: .internalServerError)
     }
 }
 

@@ -51,6 +51,17 @@ enum Operations {
     }
 }
 
+extension Operations {
+    /// `GET /static/portico.css`: the one stylesheet of every page.
+    static func stylesheet(req: Request) async throws -> Response {
+        guard let data = FileManager.default.contents(atPath: publicDirectory() + "portico.css") else { throw Abort(.notFound) }
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "text", subType: "css", parameters: ["charset": "utf-8"])
+        headers.cacheControl = .init(isPublic: true, maxAge: 3600)
+        return Response(status: .ok, headers: headers, body: .init(data: data))
+    }
+}
+
 /// The hand-written OpenAPI document shipped with Portico.
 enum OpenAPIDocument {
     static func data() throws -> Data {

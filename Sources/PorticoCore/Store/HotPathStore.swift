@@ -21,6 +21,11 @@ public protocol HotPathStore: Sendable {
     /// The org's completed chapters for a live user (chapter number → time), or nil
     /// when there is no such live user.
     func trackProgress(orgID: UUID, partnerID: String, now: Date) async throws -> (UserRecord, [Int: Date])?
+
+    /// Redeems an SSO token into a new member session (replacing the browser's earlier
+    /// one), consuming it when it is single-use and writing `user.signed_in`, all in
+    /// one transaction: of two parallel redemptions of a single-use token, one wins.
+    func redeemSSOToken(_ request: SignIn.Request) async throws -> SignIn.Outcome
 }
 
 /// An API key and the settings of its org that the Partner API needs per request.

@@ -51,5 +51,10 @@ public enum Secrets {
         s.utf8.count == 32 && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 
+    /// True for exactly 64 lowercase hex characters (session secrets).
+    public static func isHex64(_ s: String) -> Bool {
+        s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
     private static let hexDigits: [Character] = Array("0123456789abcdef")
 }

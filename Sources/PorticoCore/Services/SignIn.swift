@@ -1,0 +1,109 @@
+import FluentKit
+import Foundation
+import SQLKit
+
+/// Browser sign-in (SPEC §4): redeeming an SSO token into a member session, and the
+/// sessions themselves.
+public enum SignIn {
+    /// Member sessions end after 8 hours without a request, and 24 hours after sign-in.
+    public static let memberIdleLifetime: TimeInterval = 8 * 3600
+    public static let memberAbsoluteLifetime: TimeInterval = 24 * 3600
+
+    /// What redeeming a token came to. The three failures stay apart: a used token and
+    /// an expired one know their subscription (for its redirect entity); an unknown one does not.
+    public enum Outcome: Sendable {
+        case signedIn(NewSession)
+        case used(subscriptionID: UUID)
+        case expired(subscriptionID: UUID)
+        case unknown
+    }
+
+    /// A session that was just created; `secret` goes into the cookie and nowhere else.
+    public struct NewSession: Sendable {
+        public var secret: String
+        public var session: SessionRecord
+        public var purpose: SSOToken.Purpose
+        /// Where the token itself says to go (SSO API classroom tokens).
+        public var tokenRedirect: String?
+    }
+
+    /// What a request needs to know about its session.
+    public struct SessionRecord: Sendable, Equatable {
+        public var id: UUID
+        public var userID: UUID
+        public var subscriptionID: UUID
+        public var orgID: UUID
+        public var display: Int
+        public var returnURL: String?
+        public var csrfToken: String
+        public var createdAt: Date
+        public var lastSeenAt: Date
+        public var expiresAt: Date
+
+        public var noChrome: Bool { display == 1 }
+    }
+
+    /// What a sign-in asks for besides the token.
+    public struct Request: Sendable {
+        public var tokenHash: String
+        public var display: Int?
+        public var returnURL: String?
+        /// The session this browser had, which the new one replaces.
+        public var previousSessionHash: String?
+        public var ip: String?
+        public var now: Date
+
+        public init(tokenHash: String, display: Int?, returnURL: String?, previousSessionHash: String?, ip: String?, now: Date) {
+            self.tokenHash = tokenHash
+            self.display = display
+            self.returnURL = returnURL
+            self.previousSessionHash = previousSessionHash
+            self.ip = ip
+            self.now = now
+        }
+    }
+
+    /// The session whose cookie hashes to `hash`, if it is still alive; touches
+    /// `last_seen_at` at most once a minute.
+    public static func session(hash: String, now: Date, store: PorticoStore) async throws -> SessionRecord? {
+        guard let row = try await store.sql.raw("""
+            SELECT s.id, s.user_id, s.subscription_id, s.display, s.return_url, s.csrf_token, s.created_at, \
+            s.last_seen_at, s.expires_at, sub.org_id FROM sessions s JOIN subscriptions sub ON sub.id = s.subscription_id \
+            WHERE s.session_hash = \(bind: hash) AND s.user_id IS NOT NULL
+            """).first()
+        else { return nil }
+        var record = SessionRecord(
+            id: try row.decode(column: "id", as: UUID.self),
+            userID: try row.decode(column: "user_id", as: UUID.self),
+            subscriptionID: try row.decode(column: "subscription_id", as: UUID.self),
+            orgID: try row.decode(column: "org_id", as: UUID.self),
+            display: try row.decode(column: "display", as: Int.self),
+            returnURL: try row.decode(column: "return_url", as: String?.self),
+            csrfToken: try row.decode(column: "csrf_token", as: String.self),
+            createdAt: try row.decode(column: "created_at", as: Date.self),
+            lastSeenAt: try row.decode(column: "last_seen_at", as: Date.self),
+            expiresAt: try row.decode(column: "expires_at", as: Date.self)
+        )
+        guard record.expiresAt > now, now.timeIntervalSince(record.lastSeenAt) < memberIdleLifetime else { return nil }
+        if now.timeIntervalSince(record.lastSeenAt) >= 60 {
+            record.lastSeenAt = now
+            let id = record.id
+            try await store.write { db in
+                try await db.sql.raw("UPDATE sessions SET last_seen_at = \(bind: now) WHERE id = \(bind: id)").run()
+            }
+        }
+        return record
+    }
+
+    /// Ends the session whose cookie hashes to `hash` (if any) and returns what it knew.
+    public static func end(hash: String, store: PorticoStore) async throws -> (returnURL: String?, subscriptionID: UUID?)? {
+        try await store.write { db in
+            guard let row = try await db.sql.raw("""
+                SELECT return_url, subscription_id FROM sessions WHERE session_hash = \(bind: hash)
+                """).first()
+            else { return nil }
+            try await db.sql.raw("DELETE FROM sessions WHERE session_hash = \(bind: hash)").run()
+            return (try row.decode(column: "return_url", as: String?.self), try row.decode(column: "subscription_id", as: UUID?.self))
+        }
+    }
+}
