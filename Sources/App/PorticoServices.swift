@@ -12,6 +12,7 @@ public struct PorticoServices: Sendable {
     public let rateLimiter: RateLimiter?
     public let metrics: PorticoMetrics
     public let keyUse: KeyUseThrottle
+    public let launchKeys: LaunchKeys
 
     /// `PORTICO_PUBLIC_URL` + `path` (which starts with `/`).
     public func url(_ path: String) -> String { config.publicURL + path }

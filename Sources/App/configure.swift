@@ -43,7 +43,8 @@ public func configure(
         curriculum: curriculum,
         rateLimiter: config.rateLimit.map { RateLimiter(limit: $0) },
         metrics: PorticoMetrics(),
-        keyUse: KeyUseThrottle()
+        keyUse: KeyUseThrottle(),
+        launchKeys: LaunchKeys(configuredSecret: config.secret, store: store)
     )
 
     // HTTP

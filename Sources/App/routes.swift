@@ -27,6 +27,10 @@ func routes(_ app: Application) throws {
     app.get("classroom", ":enrollment_id", use: Members.classroom)
     app.post("classroom", ":enrollment_id", "lessons", ":number", "complete", use: Members.completeLesson)
 
+    // Launch codes (seed 003, SPEC §6): out to partner sites, and the partner's exchange
+    app.get("launch", ":app_slug", use: Launch.launch)
+    app.get("jsp", "api", "getUserId", use: Launch.getUserID)
+
     // Partner API (seed 000, SPEC §3)
     let api = app.grouped("api").grouped(PartnerAPI.KeyAuthenticator())
     api.get("courses", use: PartnerAPI.courses)
@@ -41,6 +45,7 @@ func routes(_ app: Application) throws {
     users.get(":partner_id", "enrollments", use: PartnerAPI.enrollments)
     users.post(":partner_id", "enrollments", use: PartnerAPI.enroll)
     users.post(":partner_id", "subscriptions", use: PartnerAPI.subscribe)
+    users.post(":partner_id", "launch-codes", use: Launch.createForUser)
     // An empty partner_id (`/api/users/`) is a bad partner_id, not a missing route.
     for method in [HTTPMethod.GET, .POST, .PATCH, .DELETE] {
         users.on(method, use: PartnerAPI.missingPartnerID)

@@ -71,7 +71,9 @@ struct DemoCommand: AsyncParsableCommand {
             org: org, email: "admin@demo.example", passwordHash: passwordHash, permissions: nil, actor: "system", now: now, store: store
         )
         let (key, record) = try await Credentials.createAPIKey(org: org, name: "demo", createdBy: "demo", now: now, store: store)
-        let (app, appKey) = try await SampleData.partnerApp(org: org, now: now, store: store)
+        let (app, appKey) = try await PartnerApps.create(
+            org: org, slug: "demo-app", name: "Demo Tutoring", launchURL: "http://127.0.0.1:9000/launch", actor: "demo", now: now, store: store
+        )
         let sample = try await SampleData.member(
             org: org, partnerID: "demo-student", curriculum: portico.curriculum, hotPaths: portico.hotPaths, now: now, store: store
         )

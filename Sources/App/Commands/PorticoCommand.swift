@@ -11,7 +11,7 @@ public struct PorticoCommand: AsyncParsableCommand {
         commandName: "portico",
         abstract: "Single sign-on and partner integration for learning platforms.",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, OrgCommand.self, AdminCommand.self, APIKeyCommand.self, DemoCommand.self,
+            ServeCommand.self, MigrateCommand.self, OrgCommand.self, AdminCommand.self, APIKeyCommand.self, AppCommand.self, DemoCommand.self,
         ]
     )
 

@@ -14,6 +14,7 @@ extension Members {
         let tracks = TrackSnapshot.all(curriculum: portico.curriculum, completed: completed) { SiteURL.chapter($0) }
         let interviews = try await Users.interviews(userID: member.user.id, limit: 5, cursor: nil, on: db).interviews
         let enrollments = try await Users.enrollments(userID: member.user.id, curriculum: portico.curriculum, on: db)
+        let apps = try await PartnerApps.launchable(orgID: member.user.orgID, on: db)
 
         let trackCards: [HTML] = tracks.map { track in
             let next: HTML = track.nextChapter.map { n in
@@ -38,8 +39,10 @@ extension Members {
             <span class="meta">\(e.lessonsCompleted) of \(e.lessonsTotal) lessons · \(e.status == .completed ? "completed" : "active")</span></li>
             """
         }
+        let launchButtons: [HTML] = apps.map { "<a class=\"button secondary\" href=\"/launch/\($0.slug)\">\($0.name)</a>" }
         let body: HTML = """
             <h1>Welcome, \(member.displayName)</h1>
+            \(apps.isEmpty ? .empty : HTML("<section class=\"card\"><h2>Partner sites</h2><p class=\"buttons\">\(launchButtons)</p></section>"))
             <section><h2>Your tracks</h2><div class="grid">\(trackCards)</div></section>
             <section class="card"><h2>Practice interviews</h2>
             \(interviewRows.isEmpty ? HTML("<p>No practice interviews yet.</p>") : HTML("<ul class=\"list\">\(interviewRows)</ul>"))

@@ -32,7 +32,7 @@ struct PorticoErrorMiddleware: AsyncMiddleware {
 extension PorticoErrorMiddleware {
     /// The API surfaces and operational endpoints answer JSON; everything else is a page.
     static func speaksJSON(_ path: String) -> Bool {
-        path.hasPrefix("/api/") || path == "/api" || ["/healthz", "/readyz", "/metrics", "/openapi.json"].contains(path)
+        path.hasPrefix("/api/") || path == "/api" || path.hasPrefix("/jsp/api/") || ["/healthz", "/readyz", "/metrics", "/openapi.json"].contains(path)
     }
 
     /// An error as an HTML page, without chrome or details of unexpected errors.

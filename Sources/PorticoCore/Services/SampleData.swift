@@ -3,23 +3,6 @@ import Foundation
 
 /// The sample content of `portico demo`.
 public enum SampleData {
-    /// A partner app launching to a local receiver; returns the app and its key `k`.
-    public static func partnerApp(org: Organization, now: Date, store: PorticoStore) async throws -> (PartnerApp, String) {
-        let key = Secrets.hex(byteCount: 16)
-        let app = PartnerApp()
-        app.id = UUID()
-        app.orgID = try org.requireID()
-        app.slug = "demo-app"
-        app.name = "Demo Tutoring"
-        app.launchURL = "http://127.0.0.1:9000/launch"
-        app.keyHash = Secrets.sha256Hex(key)
-        app.enabled = true
-        app.createdAt = now
-        app.updatedAt = now
-        try await store.write { db in try await app.create(on: db) }
-        return (app, key)
-    }
-
     /// A member with three chapters done, two practice interviews and an enrollment.
     public static func member(
         org: Organization, partnerID: String, curriculum: Curriculum, hotPaths: any HotPathStore, now: Date, store: PorticoStore

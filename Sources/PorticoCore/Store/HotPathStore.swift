@@ -26,6 +26,28 @@ public protocol HotPathStore: Sendable {
     /// one), consuming it when it is single-use and writing `user.signed_in`, all in
     /// one transaction: of two parallel redemptions of a single-use token, one wins.
     func redeemSSOToken(_ request: SignIn.Request) async throws -> SignIn.Outcome
+
+    /// Records a launch (valid 60 seconds from `issuedAt`).
+    func insertLaunch(id: UUID, appID: UUID, userID: UUID, issuedAt: Date) async throws
+
+    /// The enabled partner app whose key `k` hashes to `keyHash`.
+    func partnerApp(keyHash: String) async throws -> PartnerAppContext?
+
+    /// Uses a launch once: `.userGone` when its user no longer exists (checked first),
+    /// `.notValid` when the launch is unknown, used, expired or not this app's.
+    func redeemLaunch(id: UUID, appID: UUID, userID: UUID, now: Date) async throws -> LaunchRedemption
+}
+
+public struct PartnerAppContext: Sendable, Equatable {
+    public var id: UUID
+    public var orgID: UUID
+    public var keyHash: String
+}
+
+public enum LaunchRedemption: Sendable {
+    case redeemed(UserRecord)
+    case userGone
+    case notValid
 }
 
 /// An API key and the settings of its org that the Partner API needs per request.
