@@ -13,6 +13,7 @@ public struct PorticoServices: Sendable {
     public let metrics: PorticoMetrics
     public let keyUse: KeyUseThrottle
     public let launchKeys: LaunchKeys
+    public let loginThrottle: LoginThrottle
 
     /// `PORTICO_PUBLIC_URL` + `path` (which starts with `/`).
     public func url(_ path: String) -> String { config.publicURL + path }

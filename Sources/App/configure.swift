@@ -44,7 +44,8 @@ public func configure(
         rateLimiter: config.rateLimit.map { RateLimiter(limit: $0) },
         metrics: PorticoMetrics(),
         keyUse: KeyUseThrottle(),
-        launchKeys: LaunchKeys(configuredSecret: config.secret, store: store)
+        launchKeys: LaunchKeys(configuredSecret: config.secret, store: store),
+        loginThrottle: LoginThrottle()
     )
 
     // HTTP

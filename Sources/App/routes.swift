@@ -31,6 +31,15 @@ func routes(_ app: Application) throws {
     app.get("launch", ":app_slug", use: Launch.launch)
     app.get("jsp", "api", "getUserId", use: Launch.getUserID)
 
+    // SSO API (seed 002, SPEC §5): the reference's spelling here, any letter case through the fallback
+    app.post("api", "v1", "AdminApi", "Authenticate", use: SSOAPI.authenticate)
+    app.get("api", "v1", "AdminApi", "ValidateAccessToken", use: SSOAPI.validateAccessToken)
+    app.post("api", "v1", "SsoApi", "SignIn", use: SSOAPI.signIn)
+    app.post("api", "v1", "SsoApi", "Classroom", use: SSOAPI.classroom)
+    for method in [HTTPMethod.GET, .POST, .PUT, .PATCH, .DELETE] {
+        app.on(method, "**", use: SSOAPI.dispatch)
+    }
+
     // Partner API (seed 000, SPEC §3)
     let api = app.grouped("api").grouped(PartnerAPI.KeyAuthenticator())
     api.get("courses", use: PartnerAPI.courses)

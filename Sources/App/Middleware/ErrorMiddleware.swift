@@ -14,6 +14,11 @@ struct PorticoErrorMiddleware: AsyncMiddleware {
     }
 
     static func response(for error: any Error, request: Request) -> Response {
+        if request.url.path.lowercased().hasPrefix("/api/v1/") {
+            let failure = SSOAPI.Failure.from(error)
+            if failure.status == .internalServerError { request.logger.report(error: error) }
+            return failure.response()
+        }
         if !Self.speaksJSON(request.url.path) {
             return page(for: error, request: request)
         }
