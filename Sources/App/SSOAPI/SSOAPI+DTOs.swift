@@ -192,7 +192,7 @@ struct LooseBody {
             default: throw SSOAPI.Failure.validation("display must be 0 (Normal) or 1 (NoChrome)")
             }
         }
-        if let n = value as? NSNumber, CFGetTypeIDIsNumber(n), n.doubleValue == 0 || n.doubleValue == 1 { return n.intValue }
+        if let n = value as? NSNumber, !isBoolean(n), n.doubleValue == 0 || n.doubleValue == 1 { return n.intValue }
         throw SSOAPI.Failure.validation("display must be 0 (Normal) or 1 (NoChrome)")
     }
 
@@ -210,6 +210,6 @@ struct LooseBody {
 }
 
 /// Booleans arrive from JSONSerialization as NSNumbers too; they are not integers here.
-private func CFGetTypeIDIsNumber(_ n: NSNumber) -> Bool {
-    String(cString: n.objCType) != "c"
+private func isBoolean(_ n: NSNumber) -> Bool {
+    String(cString: n.objCType) == "c"
 }
