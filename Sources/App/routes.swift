@@ -43,6 +43,7 @@ func routes(_ app: Application) throws {
     // Partner API (seed 000, SPEC §3)
     let api = app.grouped("api").grouped(PartnerAPI.KeyAuthenticator())
     api.get("courses", use: PartnerAPI.courses)
+    api.get("events", use: PartnerAPI.events)
     let users = api.grouped("users")
     users.post("anonymous", use: PartnerAPI.createAnonymous)
     users.post(":partner_id", use: PartnerAPI.createOrRefresh)
