@@ -14,19 +14,8 @@ struct DemoCommand: AsyncParsableCommand {
         var admin: AdminCommand.AdminJSON
         var adminPassword: String
         var apiKey: APIKeyCommand.CreatedJSON
-        var app: AppJSON
+        var app: AppCommand.AppJSON
         var sampleUser: String
-
-        struct AppJSON: Encodable {
-            var id: UUID
-            var slug: String
-            var key: String
-            var launchURL: String
-            enum CodingKeys: String, CodingKey {
-                case id, slug, key
-                case launchURL = "launch_url"
-            }
-        }
 
         enum CodingKeys: String, CodingKey {
             case org, admin, app

@@ -71,8 +71,7 @@ extension Request {
     /// Hosts that may frame this member's pages: Portico itself and the allowed return
     /// hosts of the member's org and its ancestors.
     func frameAncestors(for member: MemberContext) async throws -> [String] {
-        let lineage = try await Organizations.lineage(of: member.session.orgID, on: portico.store.db)
-        let hosts = Set(lineage.flatMap(\.allowedReturnHosts)).sorted()
+        let hosts = Set(try await Organizations.allowedReturnHosts(of: member.session.orgID, on: portico.store.db)).sorted()
         return ["'self'"] + hosts.map { "https://\($0)" } + (portico.config.publicURLIsHTTPS ? [] : hosts.map { "http://\($0)" })
     }
 }

@@ -16,18 +16,21 @@ extension Members {
             <input type="hidden" name="question_set" value="\(set.id)"><button type="submit">Start</button></form></li>
             """
         }
-        let rows: [HTML] = all.map { i in
-            """
-            <li><a href="/members/interviews/\(i.id.uuidString.lowercased())">\(i.title)</a>
-            <span class="meta">\(i.status == .completed ? "completed" : "in progress") · \(i.questionsAnswered)/\(i.questionsTotal) answered\(i.rating.map { " · rated \($0)/5" } ?? "")</span></li>
-            """
-        }
+        let rows = all.map(interviewRow)
         let body: HTML = """
             <h1>Practice interviews</h1>
             <section><h2>Start a new one</h2><ul class="grid plain">\(sets)</ul></section>
             <section class="card"><h2>Your interviews</h2>\(rows.isEmpty ? HTML("<p>None yet.</p>") : HTML("<ul class=\"list\">\(rows)</ul>"))</section>
             """
         return Layout.page(title: "Practice interviews", member: member, frameAncestors: try await req.frameAncestors(for: member), body: body)
+    }
+
+    /// One interview in a list (dashboard, interviews page).
+    static func interviewRow(_ i: InterviewSnapshot) -> HTML {
+        """
+        <li><a href="\(SiteURL.interview(i.id))">\(i.title)</a>
+        <span class="meta">\(i.status == .completed ? "completed" : "in progress") · \(i.questionsAnswered)/\(i.questionsTotal) answered\(i.rating.map { " · rated \($0)/5" } ?? "")</span></li>
+        """
     }
 
     /// `POST /members/interviews` (`question_set`): starts an interview (`interview.created`).
@@ -38,7 +41,7 @@ extension Members {
             throw PageError.invalid("Choose a question set.")
         }
         let interview = try await Learning.startInterview(user: member.user, questionSet: set, now: portico.clock.now(), store: portico.store)
-        return Layout.redirect(to: portico.url("/members/interviews/\(interview.id!.uuidString.lowercased())"))
+        return Layout.redirect(to: portico.url(SiteURL.interview(interview.id!)))
     }
 
     /// `GET /members/interviews/{id}`: the questions, the next one to answer, then completing and rating.
@@ -51,7 +54,7 @@ extension Members {
               let set = portico.curriculum.questionSet(id: interview.questionSet)
         else { throw PageError.notFound }
         let answers = try await Learning.answers(interviewID: id, on: db)
-        let path = "/members/interviews/\(id.uuidString.lowercased())"
+        let path = SiteURL.interview(id)
         let nextOpen = set.questions.indices.first { answers[$0 + 1] == nil }
         let questions: [HTML] = set.questions.enumerated().map { offset, q in
             let number = offset + 1
@@ -109,7 +112,7 @@ extension Members {
         try await pageErrors {
             try await Learning.answer(interviewID: id, user: member.user, number: number, text: text, now: portico.clock.now(), store: portico.store)
         }
-        return Layout.redirect(to: portico.url("/members/interviews/\(id.uuidString.lowercased())"))
+        return Layout.redirect(to: portico.url(SiteURL.interview(id)))
     }
 
     /// `POST /members/interviews/{id}/complete` (optional `rating`): `interview.completed`.
@@ -121,7 +124,7 @@ extension Members {
         try await pageErrors {
             try await Learning.completeInterview(interviewID: id, user: member.user, rating: rating, now: portico.clock.now(), store: portico.store)
         }
-        return Layout.redirect(to: portico.url("/members/interviews/\(id.uuidString.lowercased())"))
+        return Layout.redirect(to: portico.url(SiteURL.interview(id)))
     }
 
     /// `GET /classroom/{enrollment_id}`: the course's lessons; only the enrollment's owner sees it.

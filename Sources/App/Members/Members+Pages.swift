@@ -27,12 +27,7 @@ extension Members {
                 \(next)</article>
                 """
         }
-        let interviewRows: [HTML] = interviews.map { i in
-            """
-            <li><a href="/members/interviews/\(i.id.uuidString.lowercased())">\(i.title)</a>
-            <span class="meta">\(i.status == .completed ? "completed" : "in progress") · \(i.questionsAnswered)/\(i.questionsTotal) answered\(i.rating.map { " · rated \($0)/5" } ?? "")</span></li>
-            """
-        }
+        let interviewRows = interviews.map(interviewRow)
         let enrollmentRows: [HTML] = enrollments.map { e in
             """
             <li><a href="\(SiteURL.classroom(e.id.uuidString.lowercased()))">\(e.courseTitle)</a>

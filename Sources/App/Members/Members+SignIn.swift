@@ -124,7 +124,7 @@ extension Members {
     /// `url` when it is an http(s) URL on a host allowed for the subscription's org or its ancestors.
     static func allowedURL(_ url: String, subscriptionID: UUID, on db: any Database) async throws -> String? {
         guard let subscription = try await Subscription.find(subscriptionID, on: db) else { return nil }
-        let hosts = try await Organizations.lineage(of: subscription.orgID, on: db).flatMap(\.allowedReturnHosts)
+        let hosts = try await Organizations.allowedReturnHosts(of: subscription.orgID, on: db)
         return ReturnHosts.allowedURL(url, entries: hosts)
     }
 }

@@ -128,6 +128,11 @@ public enum Organizations {
         return result
     }
 
+    /// The allowed return hosts of the org and its ancestors (SPEC §4).
+    public static func allowedReturnHosts(of orgID: UUID, on db: any Database) async throws -> [String] {
+        try await lineage(of: orgID, on: db).flatMap(\.allowedReturnHosts)
+    }
+
     /// The org and its ancestors, nearest first.
     public static func lineage(of orgID: UUID, on db: any Database) async throws -> [Organization] {
         var result: [Organization] = []

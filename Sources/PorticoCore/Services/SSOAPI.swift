@@ -90,7 +90,7 @@ public enum SSOAPIService {
     ) async throws -> (token: String, expiresIn: Int, warnings: [String]) {
         let db = store.db
         guard let org = try await Organization.find(subscription.orgID, on: db) else { throw PorticoError.notFound("organization not found") }
-        let hosts = try await Organizations.lineage(of: subscription.orgID, on: db).flatMap(\.allowedReturnHosts)
+        let hosts = try await Organizations.allowedReturnHosts(of: subscription.orgID, on: db)
         var warnings: [String] = []
         if let change = redirectEntity {
             for (value, keyPath, name) in [

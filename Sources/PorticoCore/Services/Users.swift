@@ -190,16 +190,11 @@ public struct InterviewCursor: Sendable, Equatable {
 
     /// Base64url of `<bits of the time as a double>.<uuid>`.
     public var encoded: String {
-        let raw = "\(updatedAt.timeIntervalSince1970.bitPattern).\(id.uuidString.lowercased())"
-        return Data(raw.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(Data("\(updatedAt.timeIntervalSince1970.bitPattern).\(id.uuidString.lowercased())".utf8))
     }
 
     public init?(encoded: String) {
-        var base64 = encoded.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        guard encoded.count <= 200, let data = Data(base64Encoded: base64) else { return nil }
+        guard encoded.count <= 200, let data = Base64URL.decode(encoded) else { return nil }
         let parts = String(decoding: data, as: UTF8.self).split(separator: ".", maxSplits: 1)
         guard parts.count == 2, let bits = UInt64(parts[0]), let id = UUID(uuidString: String(parts[1])) else { return nil }
         let seconds = Double(bitPattern: bits)

@@ -47,13 +47,13 @@ public enum Secrets {
     }
 
     /// True for exactly 32 lowercase hex characters (the shape of keys and Partner API tokens).
-    public static func isHex32(_ s: String) -> Bool {
-        s.utf8.count == 32 && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
-    }
+    public static func isHex32(_ s: String) -> Bool { isLowercaseHex(s, count: 32) }
 
     /// True for exactly 64 lowercase hex characters (session secrets).
-    public static func isHex64(_ s: String) -> Bool {
-        s.utf8.count == 64 && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    public static func isHex64(_ s: String) -> Bool { isLowercaseHex(s, count: 64) }
+
+    private static func isLowercaseHex(_ s: String, count: Int) -> Bool {
+        s.utf8.count == count && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 
     private static let hexDigits: [Character] = Array("0123456789abcdef")
