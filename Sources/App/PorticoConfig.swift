@@ -22,6 +22,10 @@ public struct PorticoConfig: Sendable {
     public var secret: String?
     public var webhookAllowPrivate: Bool
     public var webhookRetrySchedule: [Int]
+    /// Seconds for a whole delivery exchange, connect to full response (SPEC §7: 30).
+    public var webhookTimeout: Int = 30
+    /// Endpoints served at once by one process's delivery worker.
+    public var webhookConcurrency: Int = 8
     public var rateLimit: RateLimit?
     public var trustedProxies: [CIDR]
     public var metricsToken: String?
@@ -113,6 +117,16 @@ public struct PorticoConfig: Sendable {
             let steps = schedule.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             if !steps.isEmpty, steps.allSatisfy({ ($0 ?? -1) >= 0 }) { config.webhookRetrySchedule = steps.map { $0! } } else {
                 problems.append("PORTICO_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds, e.g. 600,600,600,600,600")
+            }
+        }
+        if let timeout = value("PORTICO_WEBHOOK_TIMEOUT") {
+            if let t = Int(timeout), (1...30).contains(t) { config.webhookTimeout = t } else {
+                problems.append("PORTICO_WEBHOOK_TIMEOUT must be whole seconds from 1 to 30")
+            }
+        }
+        if let concurrency = value("PORTICO_WEBHOOK_CONCURRENCY") {
+            if let c = Int(concurrency), (1...256).contains(c) { config.webhookConcurrency = c } else {
+                problems.append("PORTICO_WEBHOOK_CONCURRENCY must be a whole number from 1 to 256")
             }
         }
         if let limit = value("PORTICO_RATE_LIMIT") {

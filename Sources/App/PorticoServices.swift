@@ -14,6 +14,14 @@ public struct PorticoServices: Sendable {
     public let keyUse: KeyUseThrottle
     public let launchKeys: LaunchKeys
     public let loginThrottle: LoginThrottle
+    /// Name lookups for webhook targets (checked against the SSRF rules).
+    public let webhookResolver: any HostResolver
+    let webhookClients: WebhookClients
+
+    /// A delivery worker of this process's services (`serve`, `worker`, tests).
+    func webhookWorker(logger: Logger) -> WebhookWorker {
+        WebhookWorker(portico: self, clients: webhookClients, resolver: webhookResolver, logger: logger)
+    }
 
     /// `PORTICO_PUBLIC_URL` + `path` (which starts with `/`).
     public func url(_ path: String) -> String { config.publicURL + path }

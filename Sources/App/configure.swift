@@ -12,7 +12,9 @@ public func configure(
     _ app: Application,
     config: PorticoConfig,
     clock: any PorticoClock = SystemClock(),
-    runBackgroundJobs: Bool = false
+    runBackgroundJobs: Bool = false,
+    runWebhookWorker: Bool = true,
+    webhookResolver: any HostResolver = SystemHostResolver()
 ) async throws {
     app.logger.logLevel = config.logLevel
 
@@ -45,8 +47,11 @@ public func configure(
         metrics: PorticoMetrics(),
         keyUse: KeyUseThrottle(),
         launchKeys: LaunchKeys(configuredSecret: config.secret, store: store),
-        loginThrottle: LoginThrottle()
+        loginThrottle: LoginThrottle(),
+        webhookResolver: webhookResolver,
+        webhookClients: WebhookClients(eventLoopGroup: app.eventLoopGroup, timeout: config.webhookTimeout)
     )
+    app.lifecycle.use(WebhookClientsShutdown())
 
     // HTTP
     app.routes.defaultMaxBodySize = ByteCount(value: JSONBody.maxBodyBytes)
@@ -59,7 +64,7 @@ public func configure(
     try routes(app)
 
     if runBackgroundJobs {
-        app.lifecycle.use(BackgroundJobs())
+        app.lifecycle.use(BackgroundJobs(webhookWorker: runWebhookWorker))
     }
 }
 

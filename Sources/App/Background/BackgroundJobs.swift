@@ -2,15 +2,26 @@ import Foundation
 import PorticoCore
 import Vapor
 
-/// The periodic work of `portico serve`: deleting anonymous users whose 24 hours
-/// have passed (with `user.expired`). Runs once a minute; stops with the server.
+/// The background work of `portico serve` and `portico worker`: the webhook
+/// delivery worker, deleting anonymous users whose 24 hours have passed (with
+/// `user.expired`, once a minute) and purging events and delivery history past
+/// `PORTICO_EVENT_RETENTION_DAYS` (once an hour). Stops with the application.
 final class BackgroundJobs: LifecycleHandler, @unchecked Sendable {
-    private var task: Task<Void, Never>?
+    private let webhookWorker: Bool
+    private var tasks: [Task<Void, Never>] = []
+
+    init(webhookWorker: Bool = true) {
+        self.webhookWorker = webhookWorker
+    }
 
     func didBootAsync(_ app: Application) async throws {
         let portico = app.portico
         let logger = app.logger
-        task = Task {
+        if webhookWorker {
+            let worker = portico.webhookWorker(logger: logger)
+            tasks.append(Task { await worker.run() })
+        }
+        tasks.append(Task {
             while !Task.isCancelled {
                 do {
                     let removed = try await Users.expireAnonymous(now: portico.clock.now(), store: portico.store)
@@ -20,11 +31,30 @@ final class BackgroundJobs: LifecycleHandler, @unchecked Sendable {
                 }
                 try? await Task.sleep(for: .seconds(60))
             }
-        }
+        })
+        tasks.append(Task {
+            while !Task.isCancelled {
+                do {
+                    let cutoff = portico.clock.now().addingTimeInterval(-TimeInterval(portico.config.eventRetentionDays) * 86400)
+                    let purged = try await EventRetention.purge(before: cutoff, store: portico.store)
+                    if purged > 0 { logger.info("purged events past the retention window", metadata: ["count": .stringConvertible(purged)]) }
+                } catch {
+                    logger.error("event purge failed: \(String(reflecting: error))")
+                }
+                try? await Task.sleep(for: .seconds(3600))
+            }
+        })
     }
 
     func shutdownAsync(_ app: Application) async {
-        task?.cancel()
-        await task?.value
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+}
+
+/// Closes the webhook HTTP clients when the application stops.
+struct WebhookClientsShutdown: LifecycleHandler {
+    func shutdownAsync(_ app: Application) async {
+        await app.portico.webhookClients.shutdown()
     }
 }

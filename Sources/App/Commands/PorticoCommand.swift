@@ -11,7 +11,8 @@ public struct PorticoCommand: AsyncParsableCommand {
         commandName: "portico",
         abstract: "Single sign-on and partner integration for learning platforms.",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, OrgCommand.self, AdminCommand.self, APIKeyCommand.self, AppCommand.self, DemoCommand.self,
+            ServeCommand.self, WorkerCommand.self, MigrateCommand.self, OrgCommand.self, AdminCommand.self, APIKeyCommand.self, AppCommand.self,
+            WebhookCommand.self, DemoCommand.self,
         ]
     )
 

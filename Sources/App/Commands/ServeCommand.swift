@@ -10,6 +10,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @ArgumentParser.Option(name: .long, help: "Address to listen on.") var hostname = "127.0.0.1"
     @ArgumentParser.Option(name: .long, help: "Port to listen on.") var port = 8080
+    @ArgumentParser.Flag(name: .customLong("no-webhook-worker"), help: "Leave webhook delivery to separate `portico worker` processes.")
+    var noWebhookWorker = false
 
     func run() async throws {
         try await reportingFailures {
@@ -22,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
                 name: "production", arguments: ["portico", "serve", "--hostname", hostname, "--port", String(port)]
             ))
             do {
-                try await configure(app, config: config, runBackgroundJobs: true)
+                try await configure(app, config: config, runBackgroundJobs: true, runWebhookWorker: !noWebhookWorker)
                 try await migrate(app)
                 let secret = try await RootSecret.resolve(configured: config.secret, store: app.portico.store)
                 if secret.storedInDatabase {

@@ -22,6 +22,18 @@ public final class PorticoMetrics: Sendable {
         ).record(duration)
     }
 
+    /// One delivery attempt's effect: `succeeded`, `retrying` (failed, another attempt
+    /// scheduled) or `failed` (no attempts left, or the endpoint answered 410).
+    func recordDeliveries(outcome: String, count: Int) {
+        guard count > 0 else { return }
+        registry.makeCounter(name: "portico_webhook_deliveries_total", labels: [("outcome", outcome)]).increment(by: Int64(count))
+    }
+
+    /// Deliveries waiting to be made (due now or scheduled for a retry).
+    func setQueueDepth(_ depth: Int) {
+        registry.makeGauge(name: "portico_webhook_queue_depth").set(Double(depth))
+    }
+
     public func text() -> String { registry.emitToString() }
 }
 

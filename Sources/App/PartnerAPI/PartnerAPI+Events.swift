@@ -22,10 +22,6 @@ extension PartnerAPI {
         } catch EventFeed.Failure.expired {
             throw APIError(.gone, "events_expired", "events after sequence \(after) are older than the retention window and were purged")
         }
-        let body = "{\"events\":[" + page.events.map(\.json).joined(separator: ",") + "],\"next_after_sequence\":\(page.nextAfterSequence)}"
-        var headers = HTTPHeaders()
-        headers.contentType = .json
-        headers.cacheControl = .init(noStore: true)
-        return Response(status: .ok, headers: headers, body: .init(string: body))
+        return rawJSON("{\"events\":[" + page.events.map(\.json).joined(separator: ",") + "],\"next_after_sequence\":\(page.nextAfterSequence)}")
     }
 }

@@ -13,5 +13,6 @@ public enum PorticoMigrations {
         CreateWebhooks(),
         CreateAuditEntries(),
         CreateIndexes(),
+        AddWebhookDispatch(),
     ]
 }

@@ -17,8 +17,16 @@ public final class WebhookEndpoint: Model, @unchecked Sendable {
     @OptionalField(key: "events") public var events: [String]?
     @Field(key: "enabled") public var enabled: Bool
     @OptionalField(key: "disabled_reason") public var disabledReason: String?
+    /// The last outbox sequence of the org for which deliveries to this endpoint exist.
+    @Field(key: "fanout_sequence") public var fanoutSequence: Int64
+    /// A worker serves the endpoint until then; past it, the endpoint is free.
+    @OptionalField(key: "locked_until") public var lockedUntil: Date?
+    @OptionalField(key: "lease_owner") public var leaseOwner: String?
 
     public init() {}
+
+    /// Whether `type` passes the endpoint's filter.
+    public func wants(_ type: String) -> Bool { events?.contains(type) ?? true }
 }
 
 /// An event in the outbox, written in the transaction of the change that caused it.

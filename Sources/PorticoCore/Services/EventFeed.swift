@@ -20,11 +20,15 @@ public enum EventFeed {
         public var data: String
 
         public init(_ event: Event) {
-            id = event.id ?? ""
-            type = event.type
-            createdAt = event.createdAt
-            sequence = event.sequence
-            data = event.payload
+            self.init(id: event.id ?? "", type: event.type, createdAt: event.createdAt, sequence: event.sequence, data: event.payload)
+        }
+
+        public init(id: String, type: String, createdAt: Date, sequence: Int64, data: String) {
+            self.id = id
+            self.type = type
+            self.createdAt = createdAt
+            self.sequence = sequence
+            self.data = data
         }
 
         /// `{"id", "type", "created_at", "sequence", "data"}` as JSON text.

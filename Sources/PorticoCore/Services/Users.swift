@@ -91,7 +91,14 @@ public enum Users {
         try await sql.raw("DELETE FROM interviews WHERE user_id = \(bind: user.id)").run()
         try await sql.raw("DELETE FROM subscriptions WHERE user_id = \(bind: user.id)").run()
         try await sql.raw("DELETE FROM users WHERE id = \(bind: user.id)").run()
-        try await Outbox.append(event, orgID: user.orgID, userID: user.id, data: UserEventData(user: UserSnapshot(user)), at: now, on: db)
+        // The last state, without the personal data that leaves with the user (SPEC §9),
+        // which also goes from every earlier event about them.
+        var lastState = UserSnapshot(user)
+        lastState.email = nil
+        lastState.firstName = nil
+        lastState.lastName = nil
+        try await Outbox.append(event, orgID: user.orgID, userID: user.id, data: UserEventData(user: lastState), at: now, on: db)
+        try await EventRetention.scrubPersonalData(userID: user.id, on: db)
     }
 
     // MARK: - Interviews

@@ -1,0 +1,169 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PorticoCore
+
+/// Makes one delivery attempt over HTTP (SPEC §7): checks the target against the
+/// SSRF rules with one lookup, connects to the address that was checked, signs the
+/// body with this attempt's timestamp and gives the whole exchange `timeout` seconds.
+struct WebhookSender: Sendable {
+    let clients: WebhookClients
+    let allowPrivate: Bool
+    let resolver: any HostResolver
+    let timeout: Int
+
+    static let userAgent = "Portico-Webhooks/1.0"
+    /// The most of a response body that is read (and thrown away).
+    static let maxResponseBytes = 64 * 1024
+
+    /// The request body: the webhook object "namespaced under the webhook key".
+    static func body(_ event: EventFeed.WebhookObject) -> String { "{\"webhook\":" + event.json + "}" }
+
+    func send(_ due: WebhookDispatch.Due, lease: WebhookDispatch.Lease, now: Date) async -> WebhookDispatch.Result {
+        let target: WebhookTarget
+        do {
+            target = try await WebhookTargets.resolve(lease.url, allowPrivate: allowPrivate, resolver: resolver)
+        } catch let error as WebhookTargetError {
+            return .failed(status: nil, error: error.message, retryAfter: nil)
+        } catch {
+            return .failed(status: nil, error: "the target could not be checked", retryAfter: nil)
+        }
+        let body = Self.body(due.event)
+        let timestamp = Int(now.timeIntervalSince1970)
+        let keys = Webhooks.signingKeys(key: lease.key, previousKey: lease.previousKey, previousKeyExpiresAt: lease.previousKeyExpiresAt, now: now)
+        var request = HTTPClientRequest(url: target.url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.headers.add(name: "user-agent", value: Self.userAgent)
+        request.headers.add(name: "webhook-id", value: due.event.id)
+        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        request.headers.add(name: "webhook-signature", value: WebhookSignature.header(id: due.event.id, timestamp: timestamp, body: body, keys: keys))
+        request.body = .bytes(ByteBuffer(string: body))
+
+        let client = await clients.client(for: target)
+        let timeout = self.timeout
+        let prepared = request
+        do {
+            let (status, retryAfter) = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+                group.addTask {
+                    let response = try await client.execute(prepared, timeout: .seconds(Int64(timeout)))
+                    var read = 0
+                    for try await chunk in response.body {
+                        read += chunk.readableBytes
+                        if read > Self.maxResponseBytes { break }
+                    }
+                    return (Int(response.status.code), response.headers.first(name: "retry-after"))
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(timeout))
+                    throw DeliveryTimeout()
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+            switch status {
+            case 200..<300:
+                return .succeeded(status: status)
+            case 410:
+                return .gone
+            case 300..<400:
+                return .failed(status: status, error: "HTTP \(status): redirects are not followed", retryAfter: nil)
+            case 429, 503:
+                return .failed(status: status, error: "HTTP \(status)", retryAfter: retryAfter.flatMap { Self.retryAfterSeconds($0, now: now) })
+            default:
+                return .failed(status: status, error: "HTTP \(status)", retryAfter: nil)
+            }
+        } catch is DeliveryTimeout {
+            return .failed(status: nil, error: "no complete answer within \(timeout) s", retryAfter: nil)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            return .failed(status: nil, error: "no complete answer within \(timeout) s", retryAfter: nil)
+        } catch {
+            return .failed(status: nil, error: "connection failed: \(Self.describe(error))", retryAfter: nil)
+        }
+    }
+
+    /// `Retry-After` as seconds (a number or an HTTP date), at most an hour.
+    static func retryAfterSeconds(_ value: String, now: Date) -> Int? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Int(text), seconds >= 0 { return min(seconds, 3600) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: text) else { return nil }
+        return min(max(Int(date.timeIntervalSince(now).rounded(.up)), 0), 3600)
+    }
+
+    /// A short reason for the delivery log; never the URL (it may carry a secret).
+    private static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        return String(text.prefix(200))
+    }
+
+    private struct DeliveryTimeout: Error {}
+}
+
+/// HTTP clients for webhook delivery. A target whose URL names the checked address
+/// itself goes through one shared client; a name goes through a client that maps it
+/// to the checked address (`dnsOverride`: TLS still verifies the name), kept while
+/// the name keeps resolving to that address, so connections are reused.
+actor WebhookClients {
+    private let eventLoopGroup: any EventLoopGroup
+    private let timeout: Int
+    private let shared: HTTPClient
+    private var pinned: [String: HTTPClient] = [:]
+    private var recent: [String] = []
+    static let maxPinned = 64
+
+    init(eventLoopGroup: any EventLoopGroup, timeout: Int) {
+        self.eventLoopGroup = eventLoopGroup
+        self.timeout = timeout
+        shared = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: Self.configuration(timeout: timeout, override: [:]))
+    }
+
+    static func configuration(timeout: Int, override: [String: String]) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(Int64(timeout)), read: .seconds(Int64(timeout))),
+            proxy: nil,
+            decompression: .disabled
+        )
+        configuration.dnsOverride = override
+        return configuration
+    }
+
+    func client(for target: WebhookTarget) -> HTTPClient {
+        if target.host == target.address.description { return shared }
+        let key = target.host + "\u{0}" + target.address.description
+        if let client = pinned[key] {
+            recent.removeAll { $0 == key }
+            recent.append(key)
+            return client
+        }
+        let client = HTTPClient(
+            eventLoopGroupProvider: .shared(eventLoopGroup),
+            configuration: Self.configuration(timeout: timeout, override: [target.host: target.address.description])
+        )
+        pinned[key] = client
+        recent.append(key)
+        if recent.count > Self.maxPinned {
+            let oldest = recent.removeFirst()
+            if let old = pinned.removeValue(forKey: oldest) {
+                // Let a request still using it finish before it goes.
+                let grace = timeout + 5
+                Task {
+                    try? await Task.sleep(for: .seconds(grace))
+                    try? await old.shutdown()
+                }
+            }
+        }
+        return client
+    }
+
+    func shutdown() async {
+        for client in pinned.values { try? await client.shutdown() }
+        pinned = [:]
+        try? await shared.shutdown()
+    }
+}

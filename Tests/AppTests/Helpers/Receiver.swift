@@ -1,0 +1,83 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Vapor
+
+/// A real HTTP receiver on 127.0.0.1 for webhook tests: records every request and
+/// answers as `respond` says (status, headers, an optional delay before answering).
+final class Receiver: Sendable {
+    struct Hit: Sendable {
+        var path: String
+        var headers: HTTPHeaders
+        var body: String
+
+        var json: JSON { JSON((try? JSONSerialization.jsonObject(with: Data(body.utf8))) ?? NSNull()) }
+        var webhookID: String? { headers.first(name: "webhook-id") }
+    }
+
+    struct Answer: Sendable {
+        var status: HTTPResponseStatus = .ok
+        var headers: [(String, String)] = []
+        var delay: Duration? = nil
+    }
+
+    private let app: Application
+    let port: Int
+    private let recorded: NIOLockedValueBox<[Hit]>
+    /// Chooses the answer from the request's number (0-based) and the hit itself.
+    private let respond: NIOLockedValueBox<@Sendable (Int, Hit) -> Answer>
+
+    var hits: [Hit] { recorded.withLockedValue { $0 } }
+    func url(_ path: String = "/hook") -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    func answer(_ rule: @escaping @Sendable (Int, Hit) -> Answer) { respond.withLockedValue { $0 = rule } }
+
+    private init(app: Application, port: Int, recorded: NIOLockedValueBox<[Hit]>, respond: NIOLockedValueBox<@Sendable (Int, Hit) -> Answer>) {
+        self.app = app
+        self.port = port
+        self.recorded = recorded
+        self.respond = respond
+    }
+
+    static func start(_ rule: @escaping @Sendable (Int, Hit) -> Answer = { _, _ in Answer() }) async throws -> Receiver {
+        let app = try await Application.make(.testing)
+        app.logger.logLevel = .error
+        let recorded = NIOLockedValueBox<[Hit]>([])
+        let respond = NIOLockedValueBox<@Sendable (Int, Hit) -> Answer>(rule)
+        app.on(.POST, "**", body: .collect(maxSize: "2mb")) { req async throws -> Response in
+            let hit = Hit(
+                path: req.url.path, headers: req.headers,
+                body: req.body.data.map { String(buffer: $0) } ?? ""
+            )
+            let index = recorded.withLockedValue { hits in
+                hits.append(hit)
+                return hits.count - 1
+            }
+            let answer = respond.withLockedValue { $0 }(index, hit)
+            if let delay = answer.delay { try? await Task.sleep(for: delay) }
+            var headers = HTTPHeaders()
+            for (name, value) in answer.headers { headers.add(name: name, value: value) }
+            return Response(status: answer.status, headers: headers)
+        }
+        try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+        guard let port = app.http.server.shared.localAddress?.port else { throw Abort(.internalServerError, reason: "receiver has no port") }
+        let receiver = Receiver(app: app, port: port, recorded: recorded, respond: respond)
+        return receiver
+    }
+
+    func stop() async throws {
+        await app.server.shutdown()
+        try await app.asyncShutdown()
+    }
+
+    /// Runs `body` with a started receiver and stops it afterwards.
+    static func with(
+        _ rule: @escaping @Sendable (Int, Hit) -> Answer = { _, _ in Answer() }, _ body: (Receiver) async throws -> Void
+    ) async throws {
+        let receiver = try await start(rule)
+        do { try await body(receiver) } catch {
+            try? await receiver.stop()
+            throw error
+        }
+        try await receiver.stop()
+    }
+}
