@@ -12,7 +12,13 @@ public final class PorticoMetrics: Sendable {
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
     ]
 
-    public init() {}
+    public init() {
+        // Delivery outcomes are shown from the start, at 0, so rates work before the first delivery.
+        for outcome in ["succeeded", "retrying", "failed"] {
+            _ = registry.makeCounter(name: "portico_webhook_deliveries_total", labels: [("outcome", outcome)])
+        }
+        registry.makeGauge(name: "portico_webhook_queue_depth").set(0.0)
+    }
 
     func recordRequest(route: String, method: String, status: UInt, duration: Duration) {
         let labels = [("route", route), ("method", method), ("status", String(status))]
