@@ -40,7 +40,7 @@ public func configure(
     app.portico = PorticoServices(
         config: config,
         store: store,
-        hotPaths: SQLHotPathStore(store: store),
+        hotPaths: hotPathStore(config.storage, store: store),
         clock: clock,
         curriculum: curriculum,
         rateLimiter: config.rateLimit.map { RateLimiter(limit: $0) },
@@ -66,6 +66,13 @@ public func configure(
     if runBackgroundJobs {
         app.lifecycle.use(BackgroundJobs(webhookWorker: runWebhookWorker))
     }
+}
+
+/// The hot paths on SQLite's C API with group commit for an SQLite file; plain SQL
+/// through SQLKit for PostgreSQL and in-memory SQLite (one connection's database).
+private func hotPathStore(_ storage: PorticoConfig.Storage, store: PorticoStore) -> any HotPathStore {
+    if case .sqliteFile(let path) = storage { return SQLiteHotPathStore(path: path) }
+    return SQLHotPathStore(store: store)
 }
 
 /// Where the bundled static files are (docs page, stylesheet).

@@ -38,13 +38,21 @@ public enum Outbox {
             """).first()
         else { throw OutboxError.missingCounter(orgID) }
         let sequence = try row.decode(column: "last_sequence", as: Int64.self)
-        let id = "evt_" + Secrets.alphanumeric(count: 24)
-        let payload = String(decoding: try PorticoJSON.encoder().encode(data), as: UTF8.self)
+        let id = newEventID()
+        let payload = try payload(data)
         try await sql.raw("""
             INSERT INTO events (id, org_id, sequence, type, user_id, payload, created_at) \
             VALUES (\(bind: id), \(bind: orgID), \(bind: sequence), \(bind: type.rawValue), \(bind: userID), \(bind: payload), \(bind: now))
             """).run()
         return id
+    }
+
+    /// `evt_` and 24 random letters and digits.
+    static func newEventID() -> String { "evt_" + Secrets.alphanumeric(count: 24) }
+
+    /// An event's `data` as the JSON text that is stored and sent.
+    static func payload(_ data: some Encodable) throws -> String {
+        String(decoding: try PorticoJSON.encoder().encode(data), as: UTF8.self)
     }
 
     public enum OutboxError: Error, CustomStringConvertible {
