@@ -24,10 +24,13 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
+        // A C shim for the one SQLite call Swift cannot make (variadic sqlite3_db_config).
+        .target(name: "CPorticoSQLite"),
         // The domain: models, migrations, tokens, events, rules. No HTTP.
         .target(
             name: "PorticoCore",
             dependencies: [
+                "CPorticoSQLite",
                 .product(name: "FluentKit", package: "fluent-kit"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),

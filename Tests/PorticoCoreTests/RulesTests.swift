@@ -4,6 +4,15 @@ import Testing
 
 @Suite("Core rules")
 struct RulesTests {
+    @Test("hand-written JSON strings escape what JSON requires and read back as the same string")
+    func jsonQuoting() throws {
+        let tricky = "a\"b\\c\nd\re\tf\u{1}g\u{1F}é/✓"
+        let quoted = JSONText.quoted(tricky)
+        #expect(quoted == #""a\"b\\c\nd\re\tf\u0001g\u001fé/✓""#)
+        let decoded = try JSONSerialization.jsonObject(with: Data(quoted.utf8), options: [.fragmentsAllowed]) as? String
+        #expect(decoded == tricky)
+    }
+
     @Test("partner_id: letters, digits, '-' and '_', 1 to 255 characters")
     func partnerID() {
         #expect(PartnerID("abc123") != nil)

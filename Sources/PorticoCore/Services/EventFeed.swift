@@ -33,10 +33,7 @@ public enum EventFeed {
 
         /// `{"id", "type", "created_at", "sequence", "data"}` as JSON text.
         public var json: String {
-            let quoted = { (s: String) -> String in
-                String(decoding: (try? JSONEncoder().encode(s)) ?? Data("\"\"".utf8), as: UTF8.self)
-            }
-            return "{\"id\":\(quoted(id)),\"type\":\(quoted(type)),\"created_at\":\(quoted(RFC3339.string(from: createdAt))),\"sequence\":\(sequence),\"data\":\(data)}"
+            "{\"id\":\(JSONText.quoted(id)),\"type\":\(JSONText.quoted(type)),\"created_at\":\"\(RFC3339.string(from: createdAt))\",\"sequence\":\(sequence),\"data\":\(data)}"
         }
     }
 

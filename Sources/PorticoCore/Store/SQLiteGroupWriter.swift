@@ -100,14 +100,15 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     }
 
     private func run(_ batch: [Job], on handle: SQLiteHandle) throws {
-        try handle.execute("BEGIN IMMEDIATE")
+        // Transaction control through prepared statements too: no parsing per write.
+        try handle.query("BEGIN IMMEDIATE")
         do {
             for job in batch {
-                try handle.execute("SAVEPOINT w")
-                if job.run(handle) { try handle.execute("ROLLBACK TO w") }
-                try handle.execute("RELEASE w")
+                try handle.query("SAVEPOINT w")
+                if job.run(handle) { try handle.query("ROLLBACK TO w") }
+                try handle.query("RELEASE w")
             }
-            try handle.execute("COMMIT")
+            try handle.query("COMMIT")
         } catch {
             try? handle.execute("ROLLBACK")
             for job in batch { job.finish(error) }

@@ -1,3 +1,4 @@
+import CPorticoSQLite
 import Foundation
 import VaporCSQLite
 
@@ -42,6 +43,8 @@ final class SQLiteHandle {
         }
         db = handle
         sqlite_nio_sqlite3_busy_timeout(db, 5000)
+        // Statements keep their plan whatever is bound: prepared once, never re-prepared.
+        _ = portico_sqlite_enable_qpsg(UnsafeMutableRawPointer(db))
         try execute("PRAGMA synchronous=NORMAL")
     }
 
