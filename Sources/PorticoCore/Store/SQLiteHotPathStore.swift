@@ -117,18 +117,15 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
     // MARK: - Browser sign-in
 
     public func redeemSSOToken(_ request: SignIn.Request) async throws -> SignIn.Outcome {
-        let secret = Secrets.hex(byteCount: 32)
-        let sessionHash = Secrets.sha256Hex(secret)
-        let csrf = Secrets.hex(byteCount: 16)
-        let eventID = Outbox.newEventID()
-        return try await writer.write { db -> SignIn.Outcome in
-            struct Token {
-                var id: UUID, userID: UUID, subscriptionID: UUID, purpose: String, redirectTo: String?, display: Int?
-                var singleUse: Bool, expiresAt: Date, consumed: Bool
-            }
+        struct Token {
+            var id: UUID, userID: UUID, subscriptionID: UUID, purpose: String, redirectTo: String?, display: Int?
+            var singleUse: Bool, expiresAt: Date, consumed: Bool
+        }
+        // Everything that can be read and encoded is, on a reader: the writer thread then
+        // only re-checks and writes (the consuming UPDATE decides between racing requests).
+        let found = try read { db -> (Token, UserRecord, UUID)?? in
             guard let token = try db.first("""
-                SELECT id, user_id, subscription_id, purpose, redirect_to, display, single_use, expires_at, consumed_at \
-                FROM sso_tokens WHERE token_hash = ?
+                SELECT id, user_id, subscription_id, purpose, redirect_to, display, single_use, expires_at, consumed_at                 FROM sso_tokens WHERE token_hash = ?
                 """, [.text(request.tokenHash)], { row in
                 Token(
                     id: try Self.require(row.uuid(0)), userID: try Self.require(row.uuid(1)), subscriptionID: try Self.require(row.uuid(2)),
@@ -136,33 +133,48 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
                     singleUse: row.bool(6), expiresAt: try Self.require(row.date(7)), consumed: !row.isNull(8)
                 )
             })
-            else { return .unknown }
-            if token.consumed { return .used(subscriptionID: token.subscriptionID) }
-            guard token.expiresAt > request.now else { return .expired(subscriptionID: token.subscriptionID) }
-            guard let user = try Self.user(id: token.userID, on: db), user.isLive(at: request.now),
+            else { return .none }
+            guard let user = try Self.user(id: token.userID, on: db),
                   let orgID = try db.first("SELECT org_id FROM subscriptions WHERE id = ?", [.uuid(token.subscriptionID)], { $0.uuid(0) }) ?? nil
-            else { return .unknown }
+            else { return .some(nil) }
+            return .some((token, user, orgID))
+        }
+        guard let found else { return .unknown }
+        guard let (token, user, orgID) = found else { return .unknown }
+        if token.consumed { return .used(subscriptionID: token.subscriptionID) }
+        guard token.expiresAt > request.now else { return .expired(subscriptionID: token.subscriptionID) }
+        guard user.isLive(at: request.now) else { return .unknown }
+
+        let secret = Secrets.hex(byteCount: 32)
+        let sessionHash = Secrets.sha256Hex(secret)
+        let display = token.display ?? request.display ?? 0
+        let session = SignIn.SessionRecord(
+            id: UUID(), userID: user.id, subscriptionID: token.subscriptionID, orgID: orgID, display: display == 1 ? 1 : 0,
+            returnURL: request.returnURL, csrfToken: Secrets.hex(byteCount: 16), createdAt: request.now,
+            lastSeenAt: request.now, expiresAt: request.now.addingTimeInterval(SignIn.memberAbsoluteLifetime)
+        )
+        let payload = try Outbox.payload(UserEventData(user: UserSnapshot(user)))
+        let eventID = Outbox.newEventID()
+        return try await writer.write { db -> SignIn.Outcome in
             if token.singleUse {
                 try db.query("UPDATE sso_tokens SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL", [.date(request.now), .uuid(token.id)])
-                guard db.changes == 1 else { return .used(subscriptionID: token.subscriptionID) }
+                guard db.changes == 1 else {
+                    // Consumed since the read, or deleted with its user.
+                    let exists = try db.first("SELECT 1 FROM sso_tokens WHERE id = ?", [.uuid(token.id)], { _ in true }) ?? false
+                    return exists ? .used(subscriptionID: token.subscriptionID) : .unknown
+                }
+            } else if try db.first("SELECT 1 FROM users WHERE id = ?", [.uuid(user.id)], { _ in true }) == nil {
+                return .unknown
             }
             if let previous = request.previousSessionHash {
                 try db.query("DELETE FROM sessions WHERE session_hash = ?", [.text(previous)])
             }
-            let display = token.display ?? request.display ?? 0
-            let session = SignIn.SessionRecord(
-                id: UUID(), userID: user.id, subscriptionID: token.subscriptionID, orgID: orgID, display: display == 1 ? 1 : 0,
-                returnURL: request.returnURL, csrfToken: csrf, createdAt: request.now,
-                lastSeenAt: request.now, expiresAt: request.now.addingTimeInterval(SignIn.memberAbsoluteLifetime)
-            )
             try db.query("""
-                INSERT INTO sessions (id, session_hash, user_id, subscription_id, display, return_url, csrf_token, created_at, last_seen_at, expires_at) \
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO sessions (id, session_hash, user_id, subscription_id, display, return_url, csrf_token, created_at, last_seen_at, expires_at)                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [
                     .uuid(session.id), .text(sessionHash), .uuid(user.id), .uuid(token.subscriptionID), .int(session.display),
                     .string(session.returnURL), .text(session.csrfToken), .date(request.now), .date(request.now), .date(session.expiresAt),
                 ])
-            let payload = try Outbox.payload(UserEventData(user: UserSnapshot(user)))
             try Self.appendEvent(id: eventID, .userSignedIn, orgID: user.orgID, userID: user.id, payload: payload, at: request.now, on: db)
             try db.query(
                 "INSERT INTO audit_entries (id, org_id, actor, action, target, at, ip) VALUES (?, ?, ?, ?, ?, ?, ?)",
