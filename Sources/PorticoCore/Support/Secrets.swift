@@ -4,24 +4,42 @@ import Foundation
 /// Random secrets and their hashes. Every key, token and session id comes from the
 /// system CSPRNG and is stored only as its SHA-256 (hex) where it only needs verifying.
 public enum Secrets {
+    /// `count` bytes from the system CSPRNG, taken 8 at a time (asking the generator
+    /// for single bytes costs a `getrandom` system call per byte, which the hot paths felt).
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 8)
+        while bytes.count < count {
+            withUnsafeBytes(of: generator.next() as UInt64) { bytes.append(contentsOf: $0) }
+        }
+        return Array(bytes.prefix(count))
+    }
+
     /// `byteCount` random bytes as lowercase hex (16 bytes → 32 hex characters).
     public static func hex(byteCount: Int = 16) -> String {
-        var generator = SystemRandomNumberGenerator()
         var out = ""
         out.reserveCapacity(byteCount * 2)
-        for _ in 0..<byteCount {
-            let byte = UInt8.random(in: 0...255, using: &generator)
+        for byte in randomBytes(byteCount) {
             out.append(hexDigits[Int(byte >> 4)])
             out.append(hexDigits[Int(byte & 0x0f)])
         }
         return out
     }
 
-    /// Random characters from `[a-z0-9]`.
+    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+
+    /// Random characters from `[a-z0-9]`, each equally likely (bytes of 252 and up are
+    /// drawn again, so `% 36` has no bias).
     public static func alphanumeric(count: Int) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in alphabet.randomElement(using: &generator)! })
+        var out = ""
+        out.reserveCapacity(count)
+        while out.count < count {
+            for byte in randomBytes(count + 8) where byte < 252 && out.count < count {
+                out.append(alphabet[Int(byte) % 36])
+            }
+        }
+        return out
     }
 
     /// Lowercase hex SHA-256 of the UTF-8 bytes of `secret`.
