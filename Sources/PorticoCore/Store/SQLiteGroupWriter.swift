@@ -36,6 +36,29 @@ final class SQLiteGroupWriter: @unchecked Sendable {
         let thread = Thread { self.loop() }
         thread.name = "portico-sqlite-writer"
         thread.start()
+        let checkpointer = Thread { self.checkpointLoop() }
+        checkpointer.name = "portico-sqlite-checkpoint"
+        checkpointer.start()
+    }
+
+    /// Copies the WAL back into the database file from a connection of its own, twice a
+    /// second, so the writer never stops to do it (its automatic checkpoint is off).
+    /// PASSIVE never blocks the writer or readers; what it cannot copy yet waits for the next round.
+    private func checkpointLoop() {
+        var handle: SQLiteHandle?
+        while true {
+            condition.lock()
+            let done = stopped
+            condition.unlock()
+            if done { return }
+            Thread.sleep(forTimeInterval: 0.5)
+            do {
+                if handle == nil { handle = try SQLiteHandle(path: path) }
+                try handle!.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            } catch {
+                handle = nil
+            }
+        }
     }
 
     /// Runs `body` inside the next group transaction; returns once it is committed.
@@ -89,7 +112,10 @@ final class SQLiteGroupWriter: @unchecked Sendable {
             condition.unlock()
 
             do {
-                if handle == nil { handle = try SQLiteHandle(path: path) }
+                if handle == nil {
+                    handle = try SQLiteHandle(path: path)
+                    try handle!.execute("PRAGMA wal_autocheckpoint=0")
+                }
                 try run(batch, on: handle!)
             } catch {
                 // The connection may be in a bad state: start over with a new one.

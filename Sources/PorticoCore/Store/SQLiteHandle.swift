@@ -46,6 +46,8 @@ final class SQLiteHandle {
         // Statements keep their plan whatever is bound: prepared once, never re-prepared.
         _ = portico_sqlite_enable_qpsg(UnsafeMutableRawPointer(db))
         try execute("PRAGMA synchronous=NORMAL")
+        // Savepoint (statement) journals in memory, not in temporary files.
+        try execute("PRAGMA temp_store=MEMORY")
     }
 
     deinit {
