@@ -182,20 +182,17 @@ struct BenchSeedCommand: AsyncParsableCommand {
                             tokens.append(token)
                             rows.append((hash: Secrets.sha256Hex(token), userID: member.userID, subscriptionID: member.subscriptionID))
                         }
-                        let batch = rows
-                        try await portico.store.write { db in
-                            for chunk in BenchSeedCommand.chunks(batch) {
-                                var insert = db.sql.insert(into: "sso_tokens").columns(
-                                    "id", "token_hash", "user_id", "subscription_id", "purpose", "single_use", "expires_at", "created_at"
-                                )
-                                for row in chunk {
-                                    insert = insert.values([
-                                        SQLBind(UUID()), SQLBind(row.hash), SQLBind(row.userID), SQLBind(row.subscriptionID),
-                                        SQLBind(purpose), SQLBind(singleUse), SQLBind(now.addingTimeInterval(ttl)), SQLBind(now),
-                                    ])
-                                }
-                                try await insert.run()
+                        try await BenchSeedCommand.insertInTransactions(rows, store: portico.store) { sql, chunk in
+                            var insert = sql.insert(into: "sso_tokens").columns(
+                                "id", "token_hash", "user_id", "subscription_id", "purpose", "single_use", "expires_at", "created_at"
+                            )
+                            for row in chunk {
+                                insert = insert.values([
+                                    SQLBind(UUID()), SQLBind(row.hash), SQLBind(row.userID), SQLBind(row.subscriptionID),
+                                    SQLBind(purpose), SQLBind(singleUse), SQLBind(now.addingTimeInterval(ttl)), SQLBind(now),
+                                ])
                             }
+                            try await insert.run()
                         }
                         try writer.write(tokens.map { "/login/sso?token=" + $0 })
                         done += n
@@ -289,16 +286,13 @@ struct BenchSeedCommand: AsyncParsableCommand {
                             codes.append(try LaunchCodes.seal(contents, appID: appID, key: sealingKey))
                             rows.append((launchID: contents.launchID, userID: contents.userID))
                         }
-                        let batch = rows
                         let expiresAt = now.addingTimeInterval(LaunchCodes.lifetime)
-                        try await portico.store.write { db in
-                            for chunk in BenchSeedCommand.chunks(batch) {
-                                var insert = db.sql.insert(into: "launch_codes").columns("id", "app_id", "user_id", "issued_at", "expires_at")
-                                for row in chunk {
-                                    insert = insert.values([SQLBind(row.launchID), SQLBind(appID), SQLBind(row.userID), SQLBind(now), SQLBind(expiresAt)])
-                                }
-                                try await insert.run()
+                        try await BenchSeedCommand.insertInTransactions(rows, store: portico.store) { sql, chunk in
+                            var insert = sql.insert(into: "launch_codes").columns("id", "app_id", "user_id", "issued_at", "expires_at")
+                            for row in chunk {
+                                insert = insert.values([SQLBind(row.launchID), SQLBind(appID), SQLBind(row.userID), SQLBind(now), SQLBind(expiresAt)])
                             }
+                            try await insert.run()
                         }
                         try writer.write(codes.map(path))
                         done += n
@@ -404,11 +398,6 @@ struct BenchSeedCommand: AsyncParsableCommand {
         }
     }
 
-    /// `rows` in slices of `rowsPerStatement`.
-    static func chunks<T>(_ rows: [T]) -> [ArraySlice<T>] {
-        stride(from: 0, to: rows.count, by: rowsPerStatement).map { rows[$0..<min($0 + rowsPerStatement, rows.count)] }
-    }
-
     /// Inserts `rows` with `insert` (one statement per chunk), `rowsPerTransaction` a transaction.
     static func insertInTransactions<T: Sendable>(
         _ rows: [T], store: PorticoStore,
@@ -418,7 +407,7 @@ struct BenchSeedCommand: AsyncParsableCommand {
         while start < rows.count {
             let batch = Array(rows[start..<min(start + rowsPerTransaction, rows.count)])
             try await store.write { db in
-                for chunk in BenchSeedCommand.chunks(batch) { try await insert(db.sql, chunk) }
+                for chunk in batch.chunks(of: rowsPerStatement) { try await insert(db.sql, chunk) }
             }
             start += rowsPerTransaction
         }

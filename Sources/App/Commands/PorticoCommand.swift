@@ -24,12 +24,7 @@ public struct PorticoCommand: AsyncParsableCommand {
 func withPortico<T>(
     _ body: (PorticoServices) async throws -> T
 ) async throws -> T {
-    var config: PorticoConfig
-    do {
-        config = try PorticoConfig.from(environment: ProcessInfo.processInfo.environment)
-    } catch {
-        throw CLIFailure(String(describing: error))
-    }
+    var config = try environmentConfig()
     // Commands print their results on stdout; only warnings and worse go to the log.
     config.logLevel = max(config.logLevel, .warning)
     LogSetup.bootstrapOnce(level: config.logLevel)
@@ -43,6 +38,16 @@ func withPortico<T>(
     } catch {
         try? await app.asyncShutdown()
         throw CLIFailure.from(error)
+    }
+}
+
+/// The configuration of the process's environment; a malformed value is a `CLIFailure`
+/// naming every problem.
+func environmentConfig() throws -> PorticoConfig {
+    do {
+        return try PorticoConfig.from(environment: ProcessInfo.processInfo.environment)
+    } catch {
+        throw CLIFailure(String(describing: error))
     }
 }
 

@@ -9,37 +9,9 @@ struct WebhookCommand: AsyncParsableCommand {
         subcommands: [Create.self, List.self, Delete.self, RotateKey.self, Test.self, Redeliver.self]
     )
 
-    struct EndpointJSON: Encodable {
-        var id: UUID
-        var url: String
-        var events: [String]?
-        var key: String?
-        var enabled: Bool
-        var disabledReason: String?
-
-        init(_ endpoint: WebhookEndpoint, showKey: Bool) {
-            id = endpoint.id!
-            url = endpoint.url
-            events = endpoint.events
-            key = showKey ? endpoint.key : nil
-            enabled = endpoint.enabled
-            disabledReason = endpoint.disabledReason
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case id, url, events, key, enabled
-            case disabledReason = "disabled_reason"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(url, forKey: .url)
-            try c.encode(events, forKey: .events)
-            try c.encodeIfPresent(key, forKey: .key)
-            try c.encode(enabled, forKey: .enabled)
-            try c.encode(disabledReason, forKey: .disabledReason)
-        }
+    /// An endpoint as `--json` prints it: the Partner API's webhook object.
+    static func json(_ endpoint: WebhookEndpoint, showKey: Bool) -> PartnerAPI.WebhookDTO {
+        PartnerAPI.WebhookDTO(endpoint: endpoint, showKey: showKey, now: Date())
     }
 
     static func endpointID(_ text: String) throws -> UUID {
@@ -65,7 +37,7 @@ struct WebhookCommand: AsyncParsableCommand {
                         orgID: organization.requireID(), url: checked, events: filter, actor: "cli", ip: nil, now: portico.clock.now(), store: portico.store
                     )
                 }
-                if json { try Output.json(EndpointJSON(endpoint, showKey: true)) } else {
+                if json { try Output.json(WebhookCommand.json(endpoint, showKey: true)) } else {
                     Output.line("\(endpoint.id!.uuidString.lowercased()) \(endpoint.url)")
                     Output.line("key: \(endpoint.key) (\(WebhookSignature.whsec(endpoint.key)))")
                 }
@@ -79,14 +51,12 @@ struct WebhookCommand: AsyncParsableCommand {
         @Option(help: "Slug of the organization.") var org: String
         @Flag(help: "Print one JSON object.") var json = false
 
-        struct ListJSON: Encodable { var webhooks: [EndpointJSON] }
-
         func run() async throws {
             try await reportingFailures {
                 let endpoints = try await withPortico { portico in
                     try await Webhooks.list(orgID: try await APIKeyCommand.organization(org, portico).requireID(), on: portico.store.db)
                 }
-                if json { try Output.json(ListJSON(webhooks: endpoints.map { EndpointJSON($0, showKey: false) })) } else {
+                if json { try Output.json(PartnerAPI.WebhookListResponse(webhooks: endpoints.map { WebhookCommand.json($0, showKey: false) })) } else {
                     for e in endpoints {
                         let state = e.enabled ? "enabled" : "disabled" + (e.disabledReason.map { " (\($0))" } ?? "")
                         Output.line("\(e.id!.uuidString.lowercased())  \(state)  \(e.events?.joined(separator: ",") ?? "all events")  \(e.url)")
@@ -132,7 +102,7 @@ struct WebhookCommand: AsyncParsableCommand {
                         actor: "cli", ip: nil, now: portico.clock.now(), store: portico.store
                     )
                 }
-                if json { try Output.json(EndpointJSON(endpoint, showKey: true)) } else { Output.line(endpoint.key) }
+                if json { try Output.json(WebhookCommand.json(endpoint, showKey: true)) } else { Output.line(endpoint.key) }
             }
         }
     }

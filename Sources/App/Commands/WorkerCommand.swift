@@ -11,10 +11,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let config: PorticoConfig
-            do { config = try PorticoConfig.from(environment: ProcessInfo.processInfo.environment) } catch {
-                throw CLIFailure(String(describing: error))
-            }
+            let config = try environmentConfig()
             LogSetup.bootstrapOnce(level: config.logLevel)
             let app = try await Application.make(.init(name: "production", arguments: ["portico"]))
             do {

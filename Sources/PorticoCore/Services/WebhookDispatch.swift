@@ -173,7 +173,7 @@ public enum WebhookDispatch {
         _ events: [(eventID: String, sequence: Int64)], endpointID: UUID, orgID: UUID, now: Date, on db: any Database
     ) async throws {
         // 11 binds a row keeps each statement well under both engines' bind limits.
-        for chunk in stride(from: 0, to: events.count, by: 500).map({ events[$0..<min($0 + 500, events.count)] }) {
+        for chunk in events.chunks(of: 500) {
             var insert = db.sql.insert(into: "webhook_deliveries").columns(
                 "id", "event_id", "endpoint_id", "org_id", "sequence", "attempt", "status", "next_attempt_at", "created_at", "updated_at"
             )
@@ -227,7 +227,7 @@ public enum WebhookDispatch {
         return try await store.write { db in
             let sql = db.sql
             var recorded = Recorded()
-            for chunk in stride(from: 0, to: outcomes.count, by: 500).map({ outcomes[$0..<min($0 + 500, outcomes.count)] }) {
+            for chunk in outcomes.chunks(of: 500) {
                 var insert = sql.insert(into: "webhook_attempts").columns("id", "delivery_id", "attempt", "at", "response_status", "duration_ms", "error")
                 for outcome in chunk {
                     let (status, error): (Int?, String?) = switch outcome.result {
@@ -249,7 +249,7 @@ public enum WebhookDispatch {
                 if case .succeeded(let status) = outcome.result { succeeded[status, default: []].append(outcome.due.deliveryID) }
             }
             for (status, ids) in succeeded {
-                for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+                for chunk in ids.chunks(of: 500) {
                     try await sql.update("webhook_deliveries")
                         .set("status", to: SQLBind(WebhookDelivery.Status.succeeded.rawValue))
                         .set("attempt", to: SQLBinaryExpression(SQLColumn("attempt"), .add, SQLLiteral.numeric("1")))

@@ -1,0 +1,7 @@
+extension Array {
+    /// The array in consecutive slices of at most `size` elements: multi-row statements
+    /// stay under the engines' bind limits.
+    public func chunks(of size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
