@@ -16,6 +16,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 base, key = sys.argv[1], sys.argv[2]
 shots = sys.argv[3] if len(sys.argv) > 3 else None
@@ -46,13 +48,20 @@ try:
     assert driver.find_elements(By.TAG_NAME, "header") and driver.find_elements(By.TAG_NAME, "nav")
     if shots:
         driver.save_screenshot(f"{shots}/chapter.png")
-    driver.find_element(By.XPATH, "//button[normalize-space()='Mark complete']").click()
-    assert "You completed this chapter" in driver.page_source, "the chapter shows as completed"
+    button = driver.find_element(By.XPATH, "//button[normalize-space()='Mark complete']")
+    button.click()
+    # click() may return before the form's POST and its redirect have loaded the
+    # next page: wait for the old page to go, then for the new one's text.
+    WebDriverWait(driver, 10).until(EC.staleness_of(button))
+    WebDriverWait(driver, 10).until(lambda d: "You completed this chapter" in d.page_source,
+                                    "the chapter shows as completed")
     driver.get(base + "/members/dashboard")
     assert "Welcome, Eve Endtoend" in driver.page_source
     if shots:
         driver.save_screenshot(f"{shots}/dashboard.png")
-    driver.find_element(By.XPATH, "//button[normalize-space()='Sign out']").click()
+    sign_out = driver.find_element(By.XPATH, "//button[normalize-space()='Sign out']")
+    sign_out.click()
+    WebDriverWait(driver, 10).until(EC.staleness_of(sign_out))
     # The receiver on localhost:9 does not exist; the browser got as far as trying.
     assert driver.current_url.startswith(return_url) or "localhost:9" in driver.current_url or "bye" in driver.current_url, driver.current_url
 finally:
