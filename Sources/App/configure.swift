@@ -71,7 +71,7 @@ public func configure(
 /// The hot paths on SQLite's C API with group commit for an SQLite file; plain SQL
 /// through SQLKit for PostgreSQL and in-memory SQLite (one connection's database).
 private func hotPathStore(_ storage: PorticoConfig.Storage, store: PorticoStore) -> any HotPathStore {
-    if case .sqliteFile(let path) = storage { return SQLiteHotPathStore(path: path) }
+    if case .sqliteFile(let path) = storage { return SQLiteHotPathStore(path: path, store: store) }
     return SQLHotPathStore(store: store)
 }
 

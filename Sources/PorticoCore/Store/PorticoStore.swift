@@ -12,13 +12,15 @@ public enum DatabaseEngine: String, Sendable {
 /// through `write`, one transaction each.
 ///
 /// On SQLite there is a single writer at a time per file, so writes queue on an
-/// in-process gate and take the write lock up front (`BEGIN IMMEDIATE`) instead of
-/// spinning on `SQLITE_BUSY`; readers keep going beside them (WAL). On PostgreSQL
+/// in-process lock (shared with the hot paths' group writer) and take the write
+/// lock up front (`BEGIN IMMEDIATE`) instead of spinning on `SQLITE_BUSY`; readers
+/// keep going beside them (WAL). On PostgreSQL
 /// writes run concurrently and rely on row locks and unique indexes.
 public final class PorticoStore: Sendable {
     public let engine: DatabaseEngine
     private let makeDatabase: @Sendable () -> any Database
-    private let gate = WriteGate()
+    /// The in-process order of SQLite writers (see `WriteLock`).
+    let writeLock = WriteLock()
 
     public init(engine: DatabaseEngine, database: @escaping @Sendable () -> any Database) {
         self.engine = engine
@@ -36,7 +38,7 @@ public final class PorticoStore: Sendable {
         case .postgres:
             return try await makeDatabase().transaction { try await body($0) }
         case .sqlite:
-            await gate.acquire()
+            await writeLock.acquire()
             do {
                 let result = try await makeDatabase().withConnection { conn in
                     let sql = conn as! any SQLDatabase
@@ -50,34 +52,12 @@ public final class PorticoStore: Sendable {
                         throw error
                     }
                 }
-                await gate.release()
+                writeLock.release()
                 return result
             } catch {
-                await gate.release()
+                writeLock.release()
                 throw error
             }
-        }
-    }
-}
-
-/// A FIFO lock for async code: one holder at a time, waiters resumed in order.
-actor WriteGate {
-    private var held = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func acquire() async {
-        if !held {
-            held = true
-            return
-        }
-        await withCheckedContinuation { waiters.append($0) }
-    }
-
-    func release() {
-        if waiters.isEmpty {
-            held = false
-        } else {
-            waiters.removeFirst().resume()
         }
     }
 }

@@ -29,9 +29,13 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     private var queue: [Job] = []
     private var stopped = false
     private let path: String
+    private let lock: WriteLock
 
-    init(path: String) {
+    /// `lock` is the store's: the writer takes it for each batch, so `PorticoStore.write`
+    /// gets its turn between two batches instead of waiting out the busy timeout.
+    init(path: String, lock: WriteLock) {
         self.path = path
+        self.lock = lock
         // The thread keeps the writer alive until `stop()` lets its loop end.
         let thread = Thread { self.loop() }
         thread.name = "portico-sqlite-writer"
@@ -111,6 +115,8 @@ final class SQLiteGroupWriter: @unchecked Sendable {
             queue.removeFirst(batch.count)
             condition.unlock()
 
+            lock.acquireBlocking()
+            defer { lock.release() }
             do {
                 if handle == nil {
                     handle = try SQLiteHandle(path: path)

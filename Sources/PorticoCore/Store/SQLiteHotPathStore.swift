@@ -12,9 +12,10 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
     private let writer: SQLiteGroupWriter
     private let readers = NIOLockedValueBox<[SQLiteHandle]>([])
 
-    public init(path: String) {
+    /// `store` is the Fluent side of the same file: both take turns at its write lock.
+    public init(path: String, store: PorticoStore) {
         self.path = path
-        self.writer = SQLiteGroupWriter(path: path)
+        self.writer = SQLiteGroupWriter(path: path, lock: store.writeLock)
     }
 
     deinit { writer.stop() }
