@@ -94,3 +94,39 @@ enum InterviewSnapshotFixture {
         return InterviewSnapshot(interview)
     }
 }
+
+@Suite("Hand-written JSON of the hot paths")
+struct HandWrittenJSONTests {
+    static func snapshot(email: String?, first: String?, expires: Date?) -> UserSnapshot {
+        UserSnapshot(UserRecord(
+            id: UUID(), orgID: UUID(), subscriptionID: UUID(), partnerID: "stu-1_A", email: email,
+            firstName: first, lastName: nil, anonymous: expires != nil, expiresAt: expires,
+            createdAt: Date(timeIntervalSince1970: 1_700_000_000), updatedAt: Date(timeIntervalSince1970: 1_700_000_123.9)
+        ))
+    }
+
+    @Test("the user object and user event data are byte for byte what the JSON encoder writes")
+    func userObjectMatchesEncoder() throws {
+        for user in [
+            Self.snapshot(email: "a@b.example", first: "Zoë", expires: nil),
+            Self.snapshot(email: nil, first: nil, expires: Date(timeIntervalSince1970: 1_800_000_000)),
+            Self.snapshot(email: "x/y@z.example", first: "O'Brien \"Bob\"", expires: nil),
+        ] {
+            let encoded = String(decoding: try PorticoJSON.encoder().encode(user), as: UTF8.self)
+            #expect(user.jsonText == encoded)
+            let event = UserEventData(user: user)
+            #expect(event.jsonText == String(decoding: try PorticoJSON.encoder().encode(event), as: UTF8.self))
+            #expect(try Outbox.payload(event) == "{\"user\":\(encoded)}")
+        }
+    }
+
+    @Test("control characters in names still read back as the same strings")
+    func userObjectEscapes() throws {
+        let user = Self.snapshot(email: "a@b.example", first: "line\nbreak\ttab\u{1}\\", expires: nil)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(user.jsonText.utf8)) as? [String: Any])
+        #expect(parsed["first_name"] as? String == "line\nbreak\ttab\u{1}\\")
+        #expect(parsed["last_name"] is NSNull)
+        #expect(parsed["id"] as? String == user.id.uuidString.lowercased())
+        #expect(parsed["updated_at"] as? String == "2023-11-14T22:15:23Z")
+    }
+}

@@ -23,10 +23,15 @@ extension PartnerAPI {
         enum TokenKey: String, CodingKey { case token }
     }
 
-    struct TokenDTO: Encodable {
+    struct TokenDTO: Encodable, JSONTextEncodable {
         var token: String
         var expiresAt: Date
         var ssoURL: String
+
+        var jsonText: String {
+            "{\"expires_at\":" + JSONText.time(expiresAt) + ",\"sso_url\":" + JSONText.quoted(ssoURL)
+                + ",\"token\":" + JSONText.quoted(token) + "}"
+        }
 
         enum CodingKeys: String, CodingKey {
             case token
@@ -35,9 +40,14 @@ extension PartnerAPI {
         }
     }
 
-    struct UserResponse: Encodable {
+    struct UserResponse: Encodable, JSONTextEncodable {
         var user: UserWithToken
         var created: Bool?
+
+        var jsonText: String {
+            let created = self.created.map { "\"created\":" + ($0 ? "true" : "false") + "," } ?? ""
+            return "{" + created + "\"user\":" + user.user.json(token: user.token?.jsonText) + "}"
+        }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -193,6 +203,9 @@ enum JSONBody {
         var headers = HTTPHeaders()
         headers.contentType = .json
         headers.cacheControl = .init(noStore: true)
+        if let text = value as? any JSONTextEncodable {
+            return Response(status: status, headers: headers, body: .init(string: text.jsonText))
+        }
         return Response(status: status, headers: headers, body: .init(data: try PorticoJSON.encoder().encode(value)))
     }
 }

@@ -52,7 +52,8 @@ public enum Outbox {
 
     /// An event's `data` as the JSON text that is stored and sent.
     static func payload(_ data: some Encodable) throws -> String {
-        String(decoding: try PorticoJSON.encoder().encode(data), as: UTF8.self)
+        if let text = data as? any JSONTextEncodable { return text.jsonText }
+        return String(decoding: try PorticoJSON.encoder().encode(data), as: UTF8.self)
     }
 
     public enum OutboxError: Error, CustomStringConvertible {

@@ -98,10 +98,34 @@ public struct UserSnapshot: Codable, Sendable, Equatable {
     }
 }
 
+extension UserSnapshot: JSONTextEncodable {
+    public var jsonText: String { json(token: nil) }
+
+    /// The user object as JSON text, with `token` (a JSON object's text) as its
+    /// `token` member when given; keys in the encoder's sorted order.
+    public func json(token: String?) -> String {
+        var out = "{\"anonymous\":" + (anonymous ? "true" : "false")
+        out += ",\"created_at\":" + JSONText.time(createdAt)
+        out += ",\"email\":" + JSONText.quoted(email)
+        out += ",\"expires_at\":" + JSONText.time(expiresAt)
+        out += ",\"first_name\":" + JSONText.quoted(firstName)
+        out += ",\"id\":" + JSONText.id(id)
+        out += ",\"last_name\":" + JSONText.quoted(lastName)
+        out += ",\"org_id\":" + JSONText.id(orgID)
+        out += ",\"partner_id\":" + JSONText.quoted(partnerID)
+        out += ",\"subscription_id\":" + JSONText.id(subscriptionID)
+        if let token { out += ",\"token\":" + token }
+        out += ",\"updated_at\":" + JSONText.time(updatedAt) + "}"
+        return out
+    }
+}
+
 /// `{"user": …}`: the `data` of `user.*` events.
-public struct UserEventData: Codable, Sendable {
+public struct UserEventData: Codable, Sendable, JSONTextEncodable {
     public var user: UserSnapshot
     public init(user: UserSnapshot) { self.user = user }
+
+    public var jsonText: String { "{\"user\":" + user.jsonText + "}" }
 }
 
 /// The Partner API's interview object.

@@ -45,9 +45,19 @@ final class SQLiteGroupWriter: @unchecked Sendable {
         checkpointer.start()
     }
 
+    /// WAL frames (4 KiB pages) past which the checkpointer restarts the log.
+    static let restartFrames: Int64 = 8000
+
     /// Copies the WAL back into the database file from a connection of its own, twice a
     /// second, so the writer never stops to do it (its automatic checkpoint is off).
-    /// PASSIVE never blocks the writer or readers; what it cannot copy yet waits for the next round.
+    /// PASSIVE never blocks the writer or readers; what it cannot copy yet waits for the
+    /// next round. Under steady writes a PASSIVE round never catches the writer up, and
+    /// SQLite only starts the log over once everything is copied, so the log would grow
+    /// without end (new file pages the kernel zeroes, a bigger index): past
+    /// `restartFrames`, a RESTART checkpoint copies the rest and has the next commit
+    /// write from the log's start again. It takes its turn at the write lock and holds
+    /// writers back for the frames left and for readers still on the log — at most
+    /// 100 ms of waiting, else it gives up until the next round.
     private func checkpointLoop() {
         var handle: SQLiteHandle?
         while true {
@@ -57,8 +67,15 @@ final class SQLiteGroupWriter: @unchecked Sendable {
             if done { return }
             Thread.sleep(forTimeInterval: 0.5)
             do {
-                if handle == nil { handle = try SQLiteHandle(path: path) }
-                try handle!.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if handle == nil { handle = try SQLiteHandle(path: path, busyTimeout: 100) }
+                let frames = try handle!.first("PRAGMA wal_checkpoint(PASSIVE)") { $0.int(1) ?? 0 } ?? 0
+                if frames >= Self.restartFrames {
+                    // In the writers' own order: SQLite's busy handler alone would
+                    // rarely catch the lock between two of the writer's batches.
+                    lock.acquireBlocking()
+                    defer { lock.release() }
+                    _ = try handle!.first("PRAGMA wal_checkpoint(RESTART)") { $0.int(0) }
+                }
             } catch {
                 handle = nil
             }
@@ -121,6 +138,8 @@ final class SQLiteGroupWriter: @unchecked Sendable {
                 if handle == nil {
                     handle = try SQLiteHandle(path: path)
                     try handle!.execute("PRAGMA wal_autocheckpoint=0")
+                    // After a burst, the log file shrinks back to 64 MiB when it starts over.
+                    try handle!.execute("PRAGMA journal_size_limit=67108864")
                 }
                 try run(batch, on: handle!)
             } catch {

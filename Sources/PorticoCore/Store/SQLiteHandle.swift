@@ -33,7 +33,8 @@ final class SQLiteHandle {
     private let db: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
 
-    init(path: String) throws {
+    /// `busyTimeout`: how long a statement waits for a lock another connection holds.
+    init(path: String, busyTimeout: Int32 = 5000) throws {
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
         guard sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK, let handle else {
@@ -42,7 +43,7 @@ final class SQLiteHandle {
             throw SQLiteFailure(code: SQLITE_CANTOPEN, message: message)
         }
         db = handle
-        sqlite_nio_sqlite3_busy_timeout(db, 5000)
+        sqlite_nio_sqlite3_busy_timeout(db, busyTimeout)
         // Statements keep their plan whatever is bound: prepared once, never re-prepared.
         _ = portico_sqlite_enable_qpsg(UnsafeMutableRawPointer(db))
         try execute("PRAGMA synchronous=NORMAL")

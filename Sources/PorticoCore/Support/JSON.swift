@@ -81,3 +81,27 @@ public enum JSONText {
         return out + "\""
     }
 }
+
+/// A value that writes its own JSON text, the same as `PorticoJSON.encoder()` would
+/// (keys sorted, RFC 3339 times, lowercase UUIDs): the hot paths' objects, written
+/// without JSONEncoder's per-call cost. `Outbox.payload` and the API's responses use it.
+public protocol JSONTextEncodable: Encodable {
+    var jsonText: String { get }
+}
+
+extension JSONText {
+    /// `value` as JSON: a quoted string or `null`.
+    public static func quoted(_ value: String?) -> String {
+        value.map { quoted($0) } ?? "null"
+    }
+
+    /// A time as a quoted RFC 3339 string, or `null`.
+    public static func time(_ value: Date?) -> String {
+        value.map { "\"" + RFC3339.string(from: $0) + "\"" } ?? "null"
+    }
+
+    /// A UUID as a quoted lowercase string.
+    public static func id(_ value: UUID) -> String {
+        "\"" + value.uuidString.lowercased() + "\""
+    }
+}
