@@ -109,7 +109,7 @@ struct WebhookSender: Sendable {
 /// to the checked address (`dnsOverride`: TLS still verifies the name), kept while
 /// the name keeps resolving to that address, so connections are reused.
 actor WebhookClients {
-    private let eventLoopGroup: any EventLoopGroup
+    let eventLoopGroup: any EventLoopGroup
     private let timeout: Int
     private let shared: HTTPClient
     private var pinned: [String: HTTPClient] = [:]

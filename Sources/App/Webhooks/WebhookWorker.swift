@@ -38,7 +38,8 @@ struct WebhookWorker: Sendable {
     func run() async {
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<portico.config.webhookConcurrency {
-                group.addTask { await slot() }
+                let executor = EventLoopExecutor(sender.clients.eventLoopGroup.next())
+                group.addTask(executorPreference: executor) { await slot() }
             }
             group.addTask { await reportQueueDepth() }
         }

@@ -14,5 +14,6 @@ public enum PorticoMigrations {
         CreateAuditEntries(),
         CreateIndexes(),
         AddWebhookDispatch(),
+        DropDeliveriesDueIndex(),
     ]
 }

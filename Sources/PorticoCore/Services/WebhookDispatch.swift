@@ -305,6 +305,10 @@ public enum WebhookDispatch {
 
     /// Deliveries waiting to be made (due now or later).
     public static func queueDepth(on sql: any SQLDatabase) async throws -> Int {
-        try await sql.raw("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending'").first()?.decode(column: "n", as: Int.self) ?? 0
+        // Summed per endpoint: one seek each on (endpoint_id, status, sequence), not a scan of the history.
+        try await sql.raw("""
+            SELECT CAST(COALESCE(SUM((SELECT COUNT(*) FROM webhook_deliveries d \
+            WHERE d.endpoint_id = e.id AND d.status = 'pending')), 0) AS BIGINT) AS n FROM webhook_endpoints e
+            """).first()?.decode(column: "n", as: Int.self) ?? 0
     }
 }
