@@ -40,6 +40,7 @@ struct AnonymousUserTests {
             let refreshed = try await t.send(.POST, "/api/users/\(partnerID)", key: key)
             #expect(refreshed.json["created"].bool == false)
             #expect(refreshed.json["user"]["expires_at"].date == expiresAt, "refreshing never extends its life")
+            #expect(refreshed.json["user"]["token"]["expires_at"].date == expiresAt, "nor does a refreshed token outlive it")
 
             // The job leaves it alone before its time.
             clock.advance(by: 86_399)

@@ -61,6 +61,25 @@ struct PartnerAPIUserTests {
         }
     }
 
+    @Test("30 concurrent creates of different users: their events are numbered 1 to 30, none skipped or repeated")
+    func concurrentCreatesNumberEvents() async throws {
+        try await TestApp.run { t in
+            let (org, key) = try await t.org("acme")
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponseStatus.self) { group in
+                for i in 0..<30 {
+                    group.addTask { try await t.send(.POST, "/api/users/student-\(i)", key: key).status }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: .ok, count: 30))
+            let events = try await Event.query(on: t.store.db).filter(\.$orgID == org.requireID()).sort(\.$sequence).all()
+            #expect(events.map(\.sequence) == Array(1...30))
+            #expect(Set(events.compactMap(\.userID)).count == 30)
+            #expect(try await t.count("subscriptions") == 30)
+            #expect(try await t.count("sso_tokens") == 30)
+        }
+    }
+
     @Test("the token lives 48 hours and earlier tokens stay valid")
     func tokenExpiry() async throws {
         let clock = FixedClock()
