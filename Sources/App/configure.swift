@@ -68,11 +68,15 @@ public func configure(
     }
 }
 
-/// The hot paths on SQLite's C API with group commit for an SQLite file; plain SQL
-/// through SQLKit for PostgreSQL and in-memory SQLite (one connection's database).
+/// The hot paths on SQLite's C API with group commit for an SQLite file, as prepared
+/// statements on PostgreSQL, in plain SQL through SQLKit for in-memory SQLite (one
+/// connection's database).
 private func hotPathStore(_ storage: PorticoConfig.Storage, store: PorticoStore) -> any HotPathStore {
-    if case .sqliteFile(let path) = storage { return SQLiteHotPathStore(path: path, store: store) }
-    return SQLHotPathStore(store: store)
+    switch storage {
+    case .sqliteFile(let path): SQLiteHotPathStore(path: path, store: store)
+    case .postgres: PostgresHotPathStore(store: store)
+    case .sqliteMemory: SQLHotPathStore(store: store)
+    }
 }
 
 /// Where the bundled static files are (docs page, stylesheet).

@@ -4,7 +4,7 @@ import SQLKit
 
 /// `HotPathStore` in plain SQL that both engines understand (`RETURNING`,
 /// `ON CONFLICT … DO NOTHING`): one indexed statement per step, nothing fetched twice.
-/// On PostgreSQL, create and refresh are one statement each (`SQLHotPathStore+Postgres`).
+/// PostgreSQL runs the Partner API's paths as prepared statements (`PostgresHotPathStore`).
 public struct SQLHotPathStore: HotPathStore {
     let store: PorticoStore
 
@@ -44,7 +44,6 @@ public struct SQLHotPathStore: HotPathStore {
     }
 
     public func createOrRefreshUser(_ request: UserUpsert) async throws -> UserUpsertResult? {
-        if store.engine == .postgres { return try await createOrRefreshUserOnPostgres(request) }
         // Most calls refresh a user that exists: one read, then one insert.
         if let existing = try await Self.user(orgID: request.orgID, partnerID: request.partnerID, on: store.sql) {
             guard existing.isLive(at: request.now) else { return nil }
