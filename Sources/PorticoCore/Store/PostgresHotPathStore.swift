@@ -9,7 +9,7 @@ import PostgresNIO
 /// the refresh statement, 16 clients: 5,550 statements/s unnamed, 23,300 prepared).
 /// Each pooled connection prepares a statement the first time it runs it.
 ///
-/// Create and refresh are single statements (data-modifying CTEs), so the org's
+/// Create-or-refresh is a single statement (data-modifying CTEs), so the org's
 /// event counter row — which every create in the org updates, and so waits on — is
 /// held for one statement, not for a transaction's round trips. The other paths are
 /// the plain-SQL store's.
@@ -31,16 +31,9 @@ public struct PostgresHotPathStore: HotPathStore {
     }
 
     public func createOrRefreshUser(_ request: UserUpsert) async throws -> UserUpsertResult? {
-        // Most calls refresh a user that exists: try that first.
-        switch try await refresh(request) {
-        case .refreshed(let result): return result
-        case .notLive: return nil
-        case .missing: break
-        }
-        if let created = try await create(request) { return created }
-        // Another request created the user between the two statements: refresh theirs.
-        guard case .refreshed(let result) = try await refresh(request) else { return nil }
-        return result
+        if let result = try await upsert(request) { return result }
+        // Another request created the user while this one looked: the second look finds it.
+        return try await upsert(request) ?? nil
     }
 
     public func trackProgress(orgID: UUID, partnerID: String, now: Date) async throws -> (UserRecord, [Int: Date])? {
@@ -73,35 +66,28 @@ public struct PostgresHotPathStore: HotPathStore {
         try await plain.redeemLaunch(id: id, appID: appID, userID: userID, now: now)
     }
 
-    // MARK: - Create and refresh
+    // MARK: - Create or refresh
 
-    private enum Refresh {
-        case refreshed(UserUpsertResult)
-        case notLive
-        case missing
-    }
-
-    private func refresh(_ request: UserUpsert) async throws -> Refresh {
-        guard let row = try await first(RefreshUserStatement(request: request)) else { return .missing }
-        guard let expiresAt = row.tokenExpiresAt else { return .notLive }
-        return .refreshed(UserUpsertResult(user: row.user, created: false, tokenExpiresAt: expiresAt))
-    }
-
-    /// Nil when the partner id is taken.
-    private func create(_ request: UserUpsert) async throws -> UserUpsertResult? {
+    /// `.some(nil)` when the user exists but is not live; nil when another request
+    /// created it between this statement's look and its insert.
+    private func upsert(_ request: UserUpsert) async throws -> UserUpsertResult?? {
         let user = UserRecord(
             id: UUID(), orgID: request.orgID, subscriptionID: UUID(), partnerID: request.partnerID,
             email: request.email, firstName: request.firstName, lastName: request.lastName,
             anonymous: request.anonymousExpiresAt != nil, expiresAt: request.anonymousExpiresAt,
             createdAt: request.now, updatedAt: request.now
         )
-        let expiresAt = SQLHotPathStore.tokenExpiry(request, user: user)
-        let statement = CreateUserStatement(
-            user: user, request: request, tokenExpiresAt: expiresAt,
+        let statement = UpsertUserStatement(
+            newUser: user, request: request,
             eventID: Outbox.newEventID(), payload: try Outbox.payload(UserEventData(user: UserSnapshot(user)))
         )
-        guard try await first(statement) != nil else { return nil }
-        return UserUpsertResult(user: user, created: true, tokenExpiresAt: expiresAt)
+        guard let row = try await first(statement) else { return nil }
+        if row.created, let expiresAt = row.tokenExpiresAt {
+            return .some(UserUpsertResult(user: user, created: true, tokenExpiresAt: expiresAt))
+        }
+        guard let existing = row.existing else { return nil }
+        guard let expiresAt = row.tokenExpiresAt else { return .some(nil) }
+        return .some(UserUpsertResult(user: existing, created: false, tokenExpiresAt: expiresAt))
     }
 
     // MARK: - Running statements
@@ -125,20 +111,20 @@ public struct PostgresHotPathStore: HotPathStore {
 
 // MARK: - The statements
 
-/// `SQLHotPathStore.userColumns` decoded from the first eleven cells of a row.
-private func userRecord(_ cells: PostgresRandomAccessRow) throws -> UserRecord {
+/// `SQLHotPathStore.userColumns` decoded from eleven cells of a row, starting at `from`.
+private func userRecord(_ cells: PostgresRandomAccessRow, from i: Int = 0) throws -> UserRecord {
     UserRecord(
-        id: try cells[0].decode(UUID.self),
-        orgID: try cells[1].decode(UUID.self),
-        subscriptionID: try cells[10].decode(UUID.self),
-        partnerID: try cells[2].decode(String.self),
-        email: try cells[3].decode(String?.self),
-        firstName: try cells[4].decode(String?.self),
-        lastName: try cells[5].decode(String?.self),
-        anonymous: try cells[6].decode(Bool.self),
-        expiresAt: try cells[7].decode(Date?.self),
-        createdAt: try cells[8].decode(Date.self),
-        updatedAt: try cells[9].decode(Date.self)
+        id: try cells[i].decode(UUID.self),
+        orgID: try cells[i + 1].decode(UUID.self),
+        subscriptionID: try cells[i + 10].decode(UUID.self),
+        partnerID: try cells[i + 2].decode(String.self),
+        email: try cells[i + 3].decode(String?.self),
+        firstName: try cells[i + 4].decode(String?.self),
+        lastName: try cells[i + 5].decode(String?.self),
+        anonymous: try cells[i + 6].decode(Bool.self),
+        expiresAt: try cells[i + 7].decode(Date?.self),
+        createdAt: try cells[i + 8].decode(Date.self),
+        updatedAt: try cells[i + 9].decode(Date.self)
     )
 }
 
@@ -224,89 +210,60 @@ private struct TrackProgressStatement: PostgresPreparedStatement {
     }
 }
 
-/// Finds the user and, when it is live, issues the token: a token never outlives
-/// an anonymous user. `token_expires_at` is NULL when the user is not live.
-private struct RefreshUserStatement: PostgresPreparedStatement {
-    static let name = "portico_refresh_user"
+/// Create or refresh in one statement. It looks for the user; when there is none it
+/// inserts the user, its subscription and `user.created` numbered from the org's
+/// counter (without a counter row the sequence is NULL and the whole statement
+/// fails); then it issues the token to the new user or to the found one if live
+/// (a token never outlives an anonymous user). Columns: `created`,
+/// `token_expires_at` (NULL when the found user is not live), then the found user's
+/// (NULL when it was created). When another request inserted the same partner id
+/// after the look, nothing is written and every column is NULL.
+private struct UpsertUserStatement: PostgresPreparedStatement {
+    static let name = "portico_upsert_user"
     static let sql = """
         WITH found AS (SELECT \(SQLHotPathStore.userColumns) \(usersWithSubscription)), \
-        token AS (\
-        INSERT INTO sso_tokens (id, token_hash, user_id, subscription_id, purpose, single_use, expires_at, created_at) \
-        SELECT $3, $4, id, subscription_id, $5, $6, LEAST($7, COALESCE(expires_at, $7)), $8 FROM found \
-        WHERE expires_at IS NULL OR expires_at > $8 RETURNING expires_at) \
-        SELECT found.*, token.expires_at AS token_expires_at FROM found LEFT JOIN token ON true
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.uuid, .text, .uuid, .text, .text, .bool, .timestamptz, .timestamptz]
-    var request: UserUpsert
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 8)
-        bindings.append(request.orgID)
-        bindings.append(request.partnerID)
-        bindings.append(UUID())
-        bindings.append(request.tokenHash)
-        bindings.append(SSOToken.Purpose.login.rawValue)
-        bindings.append(request.tokenSingleUse)
-        bindings.append(request.now.addingTimeInterval(TimeInterval(request.tokenTTL)))
-        bindings.append(request.now)
-        return bindings
-    }
-
-    struct Row: Sendable {
-        var user: UserRecord
-        var tokenExpiresAt: Date?
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row {
-        let cells = row.makeRandomAccess()
-        return Row(user: try userRecord(cells), tokenExpiresAt: try cells[11].decode(Date?.self))
-    }
-}
-
-/// Inserts the user, its subscription, `user.created` numbered from the org's
-/// counter, and the token; no row when the partner id is taken. Without a counter
-/// row the event's sequence is NULL and the whole statement fails.
-private struct CreateUserStatement: PostgresPreparedStatement {
-    static let name = "portico_create_user"
-    static let sql = """
-        WITH new_user AS (\
+        new_user AS (\
         INSERT INTO users (id, org_id, partner_id, email, first_name, last_name, anonymous, expires_at, created_at, updated_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (org_id, partner_id) DO NOTHING RETURNING id), \
+        SELECT $3, $1, $2, $4, $5, $6, $7, $8, $9, $9 WHERE NOT EXISTS (SELECT 1 FROM found) \
+        ON CONFLICT (org_id, partner_id) DO NOTHING RETURNING id), \
         new_subscription AS (\
-        INSERT INTO subscriptions (id, user_id, org_id, created_at) SELECT $10, id, $2, $9 FROM new_user), \
+        INSERT INTO subscriptions (id, user_id, org_id, created_at) SELECT $10, id, $1, $9 FROM new_user), \
         next_sequence AS (\
         UPDATE event_counters SET last_sequence = last_sequence + 1 \
-        WHERE org_id = $2 AND EXISTS (SELECT 1 FROM new_user) RETURNING last_sequence), \
+        WHERE org_id = $1 AND EXISTS (SELECT 1 FROM new_user) RETURNING last_sequence), \
         new_event AS (\
         INSERT INTO events (id, org_id, sequence, type, user_id, payload, created_at) \
-        SELECT $11, $2, (SELECT last_sequence FROM next_sequence), $12, id, $13, $9 FROM new_user), \
-        new_token AS (\
+        SELECT $11, $1, (SELECT last_sequence FROM next_sequence), $12, id, $13, $9 FROM new_user), \
+        token AS (\
         INSERT INTO sso_tokens (id, token_hash, user_id, subscription_id, purpose, single_use, expires_at, created_at) \
-        SELECT $14, $15, id, $10, $16, $17, $18, $9 FROM new_user) \
-        SELECT id FROM new_user
+        SELECT $14, $15, id, subscription_id, $16, $17, LEAST($18, COALESCE(expires_at, $18)), $9 FROM found \
+        WHERE expires_at IS NULL OR expires_at > $9 \
+        UNION ALL SELECT $14, $15, id, $10, $16, $17, LEAST($18, COALESCE($8, $18)), $9 FROM new_user \
+        RETURNING expires_at) \
+        SELECT EXISTS (SELECT 1 FROM new_user) AS created, (SELECT expires_at FROM token) AS token_expires_at, found.* \
+        FROM (SELECT 1) AS one LEFT JOIN found ON true
         """
     static let bindingDataTypes: [PostgresDataType] = [
-        .uuid, .uuid, .text, .text, .text, .text, .bool, .timestamptz, .timestamptz,
+        .uuid, .text, .uuid, .text, .text, .text, .bool, .timestamptz, .timestamptz,
         .uuid, .text, .text, .text, .uuid, .text, .text, .bool, .timestamptz,
     ]
-    var user: UserRecord
+    var newUser: UserRecord
     var request: UserUpsert
-    var tokenExpiresAt: Date
     var eventID: String
     var payload: String
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 18)
-        bindings.append(user.id)
-        bindings.append(user.orgID)
-        bindings.append(user.partnerID)
-        bindings.append(user.email)
-        bindings.append(user.firstName)
-        bindings.append(user.lastName)
-        bindings.append(user.anonymous)
-        bindings.append(user.expiresAt)
+        bindings.append(request.orgID)
+        bindings.append(request.partnerID)
+        bindings.append(newUser.id)
+        bindings.append(newUser.email)
+        bindings.append(newUser.firstName)
+        bindings.append(newUser.lastName)
+        bindings.append(newUser.anonymous)
+        bindings.append(newUser.expiresAt)
         bindings.append(request.now)
-        bindings.append(user.subscriptionID)
+        bindings.append(newUser.subscriptionID)
         bindings.append(eventID)
         bindings.append(Outbox.EventType.userCreated.rawValue)
         bindings.append(payload)
@@ -314,11 +271,23 @@ private struct CreateUserStatement: PostgresPreparedStatement {
         bindings.append(request.tokenHash)
         bindings.append(SSOToken.Purpose.login.rawValue)
         bindings.append(request.tokenSingleUse)
-        bindings.append(tokenExpiresAt)
+        bindings.append(request.now.addingTimeInterval(TimeInterval(request.tokenTTL)))
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> UUID {
-        try row.decode(UUID.self)
+    struct Row: Sendable {
+        var created: Bool
+        var tokenExpiresAt: Date?
+        var existing: UserRecord?
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let cells = row.makeRandomAccess()
+        let found = try cells[2].decode(UUID?.self) != nil
+        return Row(
+            created: try cells[0].decode(Bool.self),
+            tokenExpiresAt: try cells[1].decode(Date?.self),
+            existing: found ? try userRecord(cells, from: 2) : nil
+        )
     }
 }
