@@ -44,11 +44,12 @@ extension SQLHotPathStore {
                 \(bind: session.display), \(bind: session.returnURL), \(bind: session.csrfToken), \(bind: request.now), \
                 \(bind: request.now), \(bind: session.expiresAt))
                 """).run()
-            try await Outbox.append(.userSignedIn, orgID: user.orgID, userID: user.id, data: UserEventData(user: UserSnapshot(user)), at: request.now, on: db)
             try await sql.raw("""
                 INSERT INTO audit_entries (id, org_id, actor, action, target, at, ip) VALUES (\(bind: UUID()), \(bind: user.orgID), \
                 \(bind: "user:" + user.partnerID), \(bind: "sso.login"), \(bind: user.partnerID), \(bind: request.now), \(bind: request.ip))
                 """).run()
+            // Last, just before the commit: on PostgreSQL the org's counter row stays locked until then.
+            try await Outbox.append(.userSignedIn, orgID: user.orgID, userID: user.id, data: UserEventData(user: UserSnapshot(user)), at: request.now, on: db)
             let purpose = SSOToken.Purpose(rawValue: try row.decode(column: "purpose", as: String.self)) ?? .login
             return .signedIn(.init(secret: secret, session: session, purpose: purpose, tokenRedirect: try row.decode(column: "redirect_to", as: String?.self)))
         }
