@@ -159,12 +159,14 @@ private struct APIKeyStatement: PostgresPreparedStatement {
     }
 }
 
-private struct UserStatement: PostgresPreparedStatement {
-    static let name = "portico_user"
-    static let sql = "SELECT \(SQLHotPathStore.userColumns) \(usersWithSubscription)"
-    static let bindingDataTypes: [PostgresDataType] = [.uuid, .text]
-    var orgID: UUID
-    var partnerID: String
+/// A statement about one user: `$1` the org, `$2` the partner id.
+private protocol UserKeyedStatement: PostgresPreparedStatement {
+    var orgID: UUID { get }
+    var partnerID: String { get }
+}
+
+extension UserKeyedStatement {
+    static var bindingDataTypes: [PostgresDataType] { [.uuid, .text] }
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 2)
@@ -172,6 +174,13 @@ private struct UserStatement: PostgresPreparedStatement {
         bindings.append(partnerID)
         return bindings
     }
+}
+
+private struct UserStatement: UserKeyedStatement {
+    static let name = "portico_user"
+    static let sql = "SELECT \(SQLHotPathStore.userColumns) \(usersWithSubscription)"
+    var orgID: UUID
+    var partnerID: String
 
     func decodeRow(_ row: PostgresRow) throws -> UserRecord {
         try userRecord(row.makeRandomAccess())
@@ -179,7 +188,7 @@ private struct UserStatement: PostgresPreparedStatement {
 }
 
 /// The user with one row per completed chapter (one row with NULLs when none).
-private struct TrackProgressStatement: PostgresPreparedStatement {
+private struct TrackProgressStatement: UserKeyedStatement {
     static let name = "portico_track_progress"
     static let sql = """
         SELECT \(SQLHotPathStore.userColumns), p.chapter_number, p.completed_at \
@@ -187,16 +196,8 @@ private struct TrackProgressStatement: PostgresPreparedStatement {
         LEFT JOIN track_progress p ON p.user_id = u.id \
         WHERE u.org_id = $1 AND u.partner_id = $2
         """
-    static let bindingDataTypes: [PostgresDataType] = [.uuid, .text]
     var orgID: UUID
     var partnerID: String
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(orgID)
-        bindings.append(partnerID)
-        return bindings
-    }
 
     struct Row: Sendable {
         var user: UserRecord
