@@ -11,8 +11,9 @@ import PostgresNIO
 ///
 /// Create-or-refresh is a single statement (data-modifying CTEs), so the org's
 /// event counter row — which every create in the org updates, and so waits on — is
-/// held for one statement, not for a transaction's round trips. The other paths are
-/// the plain-SQL store's.
+/// held for one statement, not for a transaction's round trips. SSO and launch-code
+/// redemption are in `PostgresHotPathStore+Redemptions`; recording a key's use and
+/// a launch are the plain-SQL store's.
 public struct PostgresHotPathStore: HotPathStore {
     let store: PorticoStore
     let plain: SQLHotPathStore
@@ -50,20 +51,8 @@ public struct PostgresHotPathStore: HotPathStore {
         try await plain.markAPIKeyUsed(id: id, at: at)
     }
 
-    public func redeemSSOToken(_ request: SignIn.Request) async throws -> SignIn.Outcome {
-        try await plain.redeemSSOToken(request)
-    }
-
     public func insertLaunch(id: UUID, appID: UUID, userID: UUID, issuedAt: Date) async throws {
         try await plain.insertLaunch(id: id, appID: appID, userID: userID, issuedAt: issuedAt)
-    }
-
-    public func partnerApp(keyHash: String) async throws -> PartnerAppContext? {
-        try await plain.partnerApp(keyHash: keyHash)
-    }
-
-    public func redeemLaunch(id: UUID, appID: UUID, userID: UUID, now: Date) async throws -> LaunchRedemption {
-        try await plain.redeemLaunch(id: id, appID: appID, userID: userID, now: now)
     }
 
     // MARK: - Create or refresh
@@ -92,7 +81,7 @@ public struct PostgresHotPathStore: HotPathStore {
 
     // MARK: - Running statements
 
-    private func all<S: PostgresPreparedStatement>(_ statement: S) async throws -> [S.Row] where S.Row: Sendable {
+    func all<S: PostgresPreparedStatement>(_ statement: S) async throws -> [S.Row] where S.Row: Sendable {
         guard let database = store.db as? any PostgresDatabase else {
             preconditionFailure("PostgresHotPathStore runs on a PostgreSQL database")
         }
@@ -104,7 +93,7 @@ public struct PostgresHotPathStore: HotPathStore {
         }.get()
     }
 
-    private func first<S: PostgresPreparedStatement>(_ statement: S) async throws -> S.Row? where S.Row: Sendable {
+    func first<S: PostgresPreparedStatement>(_ statement: S) async throws -> S.Row? where S.Row: Sendable {
         try await all(statement).first
     }
 }
@@ -112,7 +101,7 @@ public struct PostgresHotPathStore: HotPathStore {
 // MARK: - The statements
 
 /// `SQLHotPathStore.userColumns` decoded from eleven cells of a row, starting at `from`.
-private func userRecord(_ cells: PostgresRandomAccessRow, from i: Int = 0) throws -> UserRecord {
+func postgresUserRecord(_ cells: PostgresRandomAccessRow, from i: Int = 0) throws -> UserRecord {
     UserRecord(
         id: try cells[i].decode(UUID.self),
         orgID: try cells[i + 1].decode(UUID.self),
@@ -183,7 +172,7 @@ private struct UserStatement: UserKeyedStatement {
     var partnerID: String
 
     func decodeRow(_ row: PostgresRow) throws -> UserRecord {
-        try userRecord(row.makeRandomAccess())
+        try postgresUserRecord(row.makeRandomAccess())
     }
 }
 
@@ -207,7 +196,7 @@ private struct TrackProgressStatement: UserKeyedStatement {
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
         let cells = row.makeRandomAccess()
-        return Row(user: try userRecord(cells), chapter: try cells[11].decode(Int?.self), completedAt: try cells[12].decode(Date?.self))
+        return Row(user: try postgresUserRecord(cells), chapter: try cells[11].decode(Int?.self), completedAt: try cells[12].decode(Date?.self))
     }
 }
 
@@ -288,7 +277,7 @@ private struct UpsertUserStatement: PostgresPreparedStatement {
         return Row(
             created: try cells[0].decode(Bool.self),
             tokenExpiresAt: try cells[1].decode(Date?.self),
-            existing: found ? try userRecord(cells, from: 2) : nil
+            existing: found ? try postgresUserRecord(cells, from: 2) : nil
         )
     }
 }
