@@ -113,7 +113,7 @@ struct SSOAPITests {
         let clock = FixedClock()
         try await TestApp.run(clock: clock) { t in
             let f = try await Self.fixture(t)
-            let admin = try await Self.admin(t, org: f.uni, email: "admin@uni.example")
+            _ = try await Self.admin(t, org: f.uni, email: "admin@uni.example")
             let token = try await Self.accessToken(t, email: "admin@uni.example")
             let ok = try await t.send(.GET, "/api/v1/AdminApi/ValidateAccessToken?access_token=\(token)")
             #expect(ok.status == .ok && ok.json["utc_expiration_date"].date != nil && ok.json["error_message"].isNull)
@@ -125,8 +125,17 @@ struct SSOAPITests {
             clock.advance(by: 3601)
             #expect(try await t.send(.GET, "/api/v1/AdminApi/ValidateAccessToken?access_token=\(token)").json["error_message"].string?.contains("expired") == true)
             let fresh = try await Self.accessToken(t, email: "admin@uni.example")
-            try await SSOAPIService.revokeAccessTokens(adminID: admin.id!, now: clock.now(), store: t.store)
-            #expect(try await t.send(.GET, "/api/v1/AdminApi/ValidateAccessToken?access_token=\(fresh)").json["error_message"].string?.contains("revoked") == true)
+            let other = try await Self.accessToken(t, email: "admin@uni.example")
+            let revoked = try await SSOAPIService.revokeAccessTokens(adminEmail: "Admin@Uni.Example", actor: "system", now: clock.now(), store: t.store)
+            #expect(revoked == 2, "the two live tokens, not the expired one")
+            for token in [fresh, other] {
+                #expect(try await t.send(.GET, "/api/v1/AdminApi/ValidateAccessToken?access_token=\(token)").json["error_message"].string?.contains("revoked") == true)
+            }
+            #expect(try await t.count("audit_entries", where: "action = 'admin.tokens_revoked' AND target = 'admin@uni.example'") == 1)
+            #expect(try await SSOAPIService.revokeAccessTokens(adminEmail: "admin@uni.example", actor: "system", now: clock.now(), store: t.store) == 0)
+            await #expect(throws: PorticoError.self) {
+                try await SSOAPIService.revokeAccessTokens(adminEmail: "nobody@uni.example", actor: "system", now: clock.now(), store: t.store)
+            }
         }
     }
 
@@ -145,7 +154,7 @@ struct SSOAPITests {
             let expired = try await signIn(t, token: token, body: body)
             #expect(expired.status == .forbidden && expired.json["api_error_entity"]["error_code"].int == 1101)
             let fresh = try await Self.accessToken(t, email: "admin@uni.example")
-            try await SSOAPIService.revokeAccessTokens(adminID: admin.id!, now: clock.now(), store: t.store)
+            try await SSOAPIService.revokeAccessTokens(adminEmail: admin.email, actor: "system", now: clock.now(), store: t.store)
             #expect(try await signIn(t, token: fresh, body: body).status == .forbidden)
         }
     }

@@ -5,7 +5,8 @@ import PorticoCore
 /// `portico admin create|update`.
 struct AdminCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "admin", abstract: "Create and change administrators.", subcommands: [Create.self, Update.self]
+        commandName: "admin", abstract: "Create and change administrators.",
+        subcommands: [Create.self, Update.self, RevokeTokens.self]
     )
 
     struct AdminJSON: Encodable {
@@ -80,6 +81,31 @@ struct AdminCommand: AsyncParsableCommand {
                     )
                 }
                 if json { try Output.json(AdminJSON(admin)) } else { Output.line("updated admin \(admin.email)") }
+            }
+        }
+    }
+
+    struct RevokeTokens: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-tokens", abstract: "Revoke every SSO API access token an administrator holds."
+        )
+
+        @Option(help: "The admin's email.") var email: String
+        @Flag(help: "Print one JSON object.") var json = false
+
+        struct Revoked: Encodable {
+            var email: String
+            var revoked: Int
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                let count = try await withPortico { portico in
+                    try await SSOAPIService.revokeAccessTokens(adminEmail: email, actor: "system", now: portico.clock.now(), store: portico.store)
+                }
+                if json { try Output.json(Revoked(email: email.lowercased(), revoked: count)) } else {
+                    Output.line("revoked \(count) access token\(count == 1 ? "" : "s") of \(email.lowercased())")
+                }
             }
         }
     }

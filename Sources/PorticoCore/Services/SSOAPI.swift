@@ -56,9 +56,21 @@ public enum SSOAPIService {
         return .valid(adminID: token.adminID, expiresAt: token.expiresAt)
     }
 
-    public static func revokeAccessTokens(adminID: UUID, now: Date, store: PorticoStore) async throws {
+    /// Revokes every SSO API access token the admin holds (a lost laptop, a leaked
+    /// token, someone leaving); audited. Returns how many were still live.
+    @discardableResult
+    public static func revokeAccessTokens(adminEmail: String, actor: String, now: Date, store: PorticoStore) async throws -> Int {
         try await store.write { db in
-            try await db.sql.raw("UPDATE admin_access_tokens SET revoked_at = \(bind: now) WHERE admin_id = \(bind: adminID) AND revoked_at IS NULL").run()
+            let email = adminEmail.lowercased()
+            guard let admin = try await Admin.query(on: db).filter(\.$email == email).first() else {
+                throw PorticoError.notFound("no admin with email '\(email)'")
+            }
+            let revoked = try await db.sql.raw("""
+                UPDATE admin_access_tokens SET revoked_at = \(bind: now) \
+                WHERE admin_id = \(bind: admin.requireID()) AND revoked_at IS NULL AND expires_at > \(bind: now) RETURNING id
+                """).all().count
+            try await Audit.record(orgID: admin.orgID, actor: actor, action: "admin.tokens_revoked", target: email, at: now, ip: nil, on: db)
+            return revoked
         }
     }
 
