@@ -27,6 +27,20 @@ public enum SignIn {
         public var tokenRedirect: String?
     }
 
+    /// A new member session for a redeemed token: the cookie's secret (only its hash is
+    /// stored) and the record. The token's display mode wins over the request's.
+    static func newSession(
+        user: UserRecord, subscriptionID: UUID, orgID: UUID, tokenDisplay: Int?, request: Request
+    ) -> (secret: String, record: SessionRecord) {
+        let display = tokenDisplay ?? request.display ?? 0
+        let record = SessionRecord(
+            id: UUID(), userID: user.id, subscriptionID: subscriptionID, orgID: orgID, display: display == 1 ? 1 : 0,
+            returnURL: request.returnURL, csrfToken: Secrets.hex(byteCount: 16), createdAt: request.now,
+            lastSeenAt: request.now, expiresAt: request.now.addingTimeInterval(memberAbsoluteLifetime)
+        )
+        return (Secrets.hex(byteCount: 32), record)
+    }
+
     /// What a request needs to know about its session.
     public struct SessionRecord: Sendable, Equatable {
         public var id: UUID

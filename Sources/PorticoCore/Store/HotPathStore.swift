@@ -100,6 +100,19 @@ public struct UserUpsert: Sendable {
     }
 }
 
+extension UserUpsert {
+    /// The user this request makes when its partner id is new: fresh ids, the
+    /// request's profile, anonymous when it has an expiry.
+    public func newUser() -> UserRecord {
+        UserRecord(
+            id: UUID(), orgID: orgID, subscriptionID: UUID(), partnerID: partnerID,
+            email: email, firstName: firstName, lastName: lastName,
+            anonymous: anonymousExpiresAt != nil, expiresAt: anonymousExpiresAt,
+            createdAt: now, updatedAt: now
+        )
+    }
+}
+
 public struct UserUpsertResult: Sendable {
     public var user: UserRecord
     public var created: Bool

@@ -8,17 +8,13 @@ import PostgresNIO
 /// win; the other sees the row consumed and writes nothing.
 extension PostgresHotPathStore {
     public func redeemSSOToken(_ request: SignIn.Request) async throws -> SignIn.Outcome {
-        guard let token = try await first(SSOTokenStatement(tokenHash: request.tokenHash)) else { return .unknown }
+        guard let token = try await first(SSOTokenStatement(hash: request.tokenHash)) else { return .unknown }
         if token.consumedAt != nil { return .used(subscriptionID: token.subscriptionID) }
         guard token.expiresAt > request.now else { return .expired(subscriptionID: token.subscriptionID) }
         guard let user = token.user, user.isLive(at: request.now), let orgID = token.subscriptionOrgID else { return .unknown }
 
-        let secret = Secrets.hex(byteCount: 32)
-        let display = token.display ?? request.display ?? 0
-        let session = SignIn.SessionRecord(
-            id: UUID(), userID: user.id, subscriptionID: token.subscriptionID, orgID: orgID, display: display == 1 ? 1 : 0,
-            returnURL: request.returnURL, csrfToken: Secrets.hex(byteCount: 16), createdAt: request.now,
-            lastSeenAt: request.now, expiresAt: request.now.addingTimeInterval(SignIn.memberAbsoluteLifetime)
+        let (secret, session) = SignIn.newSession(
+            user: user, subscriptionID: token.subscriptionID, orgID: orgID, tokenDisplay: token.display, request: request
         )
         let statement = SignInStatement(
             tokenID: token.id, singleUse: token.singleUse, request: request, session: session,
@@ -31,7 +27,7 @@ extension PostgresHotPathStore {
     }
 
     public func partnerApp(keyHash: String) async throws -> PartnerAppContext? {
-        try await first(PartnerAppStatement(keyHash: keyHash))
+        try await first(PartnerAppStatement(hash: keyHash))
     }
 
     public func redeemLaunch(id: UUID, appID: UUID, userID: UUID, now: Date) async throws -> LaunchRedemption {
@@ -44,7 +40,7 @@ extension PostgresHotPathStore {
 
 /// The token with what sign-in needs: its user (NULL columns when gone) and the org
 /// of the subscription it signs into.
-private struct SSOTokenStatement: PostgresPreparedStatement {
+private struct SSOTokenStatement: HashKeyedStatement {
     static let name = "portico_sso_token"
     static let sql = """
         SELECT t.id AS token_id, t.subscription_id AS token_subscription_id, t.purpose, t.redirect_to, t.display, \
@@ -54,14 +50,7 @@ private struct SSOTokenStatement: PostgresPreparedStatement {
         LEFT JOIN users u ON u.id = t.user_id LEFT JOIN subscriptions s ON s.user_id = u.id AND s.org_id = u.org_id \
         WHERE t.token_hash = $1
         """
-    static let bindingDataTypes: [PostgresDataType] = [.text]
-    var tokenHash: String
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(tokenHash)
-        return bindings
-    }
+    var hash: String
 
     struct Row: Sendable {
         var id: UUID
@@ -165,17 +154,10 @@ private struct SignInStatement: PostgresPreparedStatement {
     }
 }
 
-private struct PartnerAppStatement: PostgresPreparedStatement {
+private struct PartnerAppStatement: HashKeyedStatement {
     static let name = "portico_partner_app"
     static let sql = "SELECT id, org_id, key_hash FROM partner_apps WHERE key_hash = $1 AND enabled"
-    static let bindingDataTypes: [PostgresDataType] = [.text]
-    var keyHash: String
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 1)
-        bindings.append(keyHash)
-        return bindings
-    }
+    var hash: String
 
     func decodeRow(_ row: PostgresRow) throws -> PartnerAppContext {
         let (id, orgID, keyHash) = try row.decode((UUID, UUID, String).self)

@@ -60,12 +60,7 @@ public struct PostgresHotPathStore: HotPathStore {
     /// `.some(nil)` when the user exists but is not live; nil when another request
     /// created it between this statement's look and its insert.
     private func upsert(_ request: UserUpsert) async throws -> UserUpsertResult?? {
-        let user = UserRecord(
-            id: UUID(), orgID: request.orgID, subscriptionID: UUID(), partnerID: request.partnerID,
-            email: request.email, firstName: request.firstName, lastName: request.lastName,
-            anonymous: request.anonymousExpiresAt != nil, expiresAt: request.anonymousExpiresAt,
-            createdAt: request.now, updatedAt: request.now
-        )
+        let user = request.newUser()
         let statement = UpsertUserStatement(
             newUser: user, request: request,
             eventID: Outbox.newEventID(), payload: try Outbox.payload(UserEventData(user: UserSnapshot(user)))
@@ -122,21 +117,29 @@ private let usersWithSubscription = """
     WHERE u.org_id = $1 AND u.partner_id = $2
     """
 
-private struct APIKeyStatement: PostgresPreparedStatement {
-    static let name = "portico_api_key"
-    static let sql = """
-        SELECT k.id, k.org_id, k.prefix, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at, \
-        o.anonymous_users_enabled, o.sso_token_ttl, o.sso_token_single_use \
-        FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.key_hash = $1
-        """
-    static let bindingDataTypes: [PostgresDataType] = [.text]
-    var hash: String
+/// A statement that finds a row by the SHA-256 of a secret: `$1` the hash.
+protocol HashKeyedStatement: PostgresPreparedStatement {
+    var hash: String { get }
+}
+
+extension HashKeyedStatement {
+    static var bindingDataTypes: [PostgresDataType] { [.text] }
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 1)
         bindings.append(hash)
         return bindings
     }
+}
+
+private struct APIKeyStatement: HashKeyedStatement {
+    static let name = "portico_api_key"
+    static let sql = """
+        SELECT k.id, k.org_id, k.prefix, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at, \
+        o.anonymous_users_enabled, o.sso_token_ttl, o.sso_token_single_use \
+        FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.key_hash = $1
+        """
+    var hash: String
 
     func decodeRow(_ row: PostgresRow) throws -> APIKeyContext {
         let (id, orgID, prefix, keyHash, expiresAt, revokedAt, lastUsedAt, anonymous, ttl, singleUse) =

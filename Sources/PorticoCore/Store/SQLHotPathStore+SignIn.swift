@@ -31,12 +31,9 @@ extension SQLHotPathStore {
             if let previous = request.previousSessionHash {
                 try await sql.raw("DELETE FROM sessions WHERE session_hash = \(bind: previous)").run()
             }
-            let secret = Secrets.hex(byteCount: 32)
-            let display = try row.decode(column: "display", as: Int?.self) ?? request.display ?? 0
-            let session = SignIn.SessionRecord(
-                id: UUID(), userID: user.id, subscriptionID: subscriptionID, orgID: orgID, display: display == 1 ? 1 : 0,
-                returnURL: request.returnURL, csrfToken: Secrets.hex(byteCount: 16), createdAt: request.now,
-                lastSeenAt: request.now, expiresAt: request.now.addingTimeInterval(SignIn.memberAbsoluteLifetime)
+            let (secret, session) = SignIn.newSession(
+                user: user, subscriptionID: subscriptionID, orgID: orgID,
+                tokenDisplay: try row.decode(column: "display", as: Int?.self), request: request
             )
             try await sql.raw("""
                 INSERT INTO sessions (id, session_hash, user_id, subscription_id, display, return_url, csrf_token, created_at, last_seen_at, expires_at) \

@@ -55,12 +55,12 @@ public struct SQLHotPathStore: HotPathStore {
         }
         return try await store.write { db -> UserUpsertResult? in
             let sql = db.sql
-            let userID = UUID()
+            let user = request.newUser()
             let inserted = try await sql.raw("""
                 INSERT INTO users (id, org_id, partner_id, email, first_name, last_name, anonymous, expires_at, created_at, updated_at) \
-                VALUES (\(bind: userID), \(bind: request.orgID), \(bind: request.partnerID), \(bind: request.email), \
-                \(bind: request.firstName), \(bind: request.lastName), \(bind: request.anonymousExpiresAt != nil), \
-                \(bind: request.anonymousExpiresAt), \(bind: request.now), \(bind: request.now)) \
+                VALUES (\(bind: user.id), \(bind: user.orgID), \(bind: user.partnerID), \(bind: user.email), \
+                \(bind: user.firstName), \(bind: user.lastName), \(bind: user.anonymous), \
+                \(bind: user.expiresAt), \(bind: user.createdAt), \(bind: user.updatedAt)) \
                 ON CONFLICT (org_id, partner_id) DO NOTHING RETURNING id
                 """).first()
             guard inserted != nil else {
@@ -72,12 +72,6 @@ public struct SQLHotPathStore: HotPathStore {
                 try await Self.insertToken(request, user: existing, expiresAt: expiresAt, on: sql)
                 return UserUpsertResult(user: existing, created: false, tokenExpiresAt: expiresAt)
             }
-            let user = UserRecord(
-                id: userID, orgID: request.orgID, subscriptionID: UUID(), partnerID: request.partnerID,
-                email: request.email, firstName: request.firstName, lastName: request.lastName,
-                anonymous: request.anonymousExpiresAt != nil, expiresAt: request.anonymousExpiresAt,
-                createdAt: request.now, updatedAt: request.now
-            )
             try await sql.raw("""
                 INSERT INTO subscriptions (id, user_id, org_id, created_at) \
                 VALUES (\(bind: user.subscriptionID), \(bind: user.id), \(bind: user.orgID), \(bind: request.now))

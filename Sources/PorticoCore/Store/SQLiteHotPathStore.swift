@@ -67,13 +67,7 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
             return UserUpsertResult(user: existing, created: false, tokenExpiresAt: expiresAt)
         }
         // Encoded here, off the writer's thread.
-        let userID = UUID()
-        let user = UserRecord(
-            id: userID, orgID: request.orgID, subscriptionID: UUID(), partnerID: request.partnerID,
-            email: request.email, firstName: request.firstName, lastName: request.lastName,
-            anonymous: request.anonymousExpiresAt != nil, expiresAt: request.anonymousExpiresAt,
-            createdAt: request.now, updatedAt: request.now
-        )
+        let user = request.newUser()
         let payload = try Outbox.payload(UserEventData(user: UserSnapshot(user)))
         let eventID = Outbox.newEventID()
         return try await writer.write { db -> UserUpsertResult? in
@@ -146,14 +140,10 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
         guard token.expiresAt > request.now else { return .expired(subscriptionID: token.subscriptionID) }
         guard user.isLive(at: request.now) else { return .unknown }
 
-        let secret = Secrets.hex(byteCount: 32)
-        let sessionHash = Secrets.sha256Hex(secret)
-        let display = token.display ?? request.display ?? 0
-        let session = SignIn.SessionRecord(
-            id: UUID(), userID: user.id, subscriptionID: token.subscriptionID, orgID: orgID, display: display == 1 ? 1 : 0,
-            returnURL: request.returnURL, csrfToken: Secrets.hex(byteCount: 16), createdAt: request.now,
-            lastSeenAt: request.now, expiresAt: request.now.addingTimeInterval(SignIn.memberAbsoluteLifetime)
+        let (secret, session) = SignIn.newSession(
+            user: user, subscriptionID: token.subscriptionID, orgID: orgID, tokenDisplay: token.display, request: request
         )
+        let sessionHash = Secrets.sha256Hex(secret)
         let payload = try Outbox.payload(UserEventData(user: UserSnapshot(user)))
         let eventID = Outbox.newEventID()
         return try await writer.write { db -> SignIn.Outcome in
