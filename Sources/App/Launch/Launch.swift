@@ -66,7 +66,7 @@ enum Launch {
     static func getUserID(req: Request) async throws -> Response {
         let portico = req.portico
         let result = try await LaunchCodes.exchange(
-            code: req.query[String.self, at: "t"], key: req.query[String.self, at: "k"],
+            code: req.queryValue("t"), key: req.queryValue("k"),
             now: portico.clock.now(), hotPaths: portico.hotPaths, keys: portico.launchKeys
         )
         switch result {

@@ -54,7 +54,7 @@ extension Members {
         let portico = req.portico
         let completed = try await Learning.completedChapters(userID: member.user.id, on: portico.store.db)
         let frame = try await req.frameAncestors(for: member)
-        guard let raw = req.query[String.self, at: "chapter"] else {
+        guard let raw = req.queryValue("chapter") else {
             let tracks: [HTML] = portico.curriculum.tracks.map { track in
                 let items: [HTML] = track.chapters.map { c in
                     "<li><a href=\"\(SiteURL.chapter(c.number))\">\(c.number). \(c.title)</a>\(completed[c.number] != nil ? HTML(" <span class=\"done\">✓</span>") : .empty)</li>"

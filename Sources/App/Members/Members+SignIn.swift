@@ -17,8 +17,8 @@ extension Members {
 
     private static func signInOutcome(req: Request) async throws -> Response {
         let portico = req.portico
-        guard let tokenHash = tokenHash(req.query[String.self, at: "token"]) else { return unknownToken() }
-        let display: Int? = switch req.query[String.self, at: "display"] {
+        guard let tokenHash = tokenHash(req.queryValue("token")) else { return unknownToken() }
+        let display: Int? = switch req.queryValue("display") {
         case "1": 1
         case "0": 0
         default: nil
@@ -30,13 +30,13 @@ extension Members {
         ))
         switch outcome {
         case .signedIn(let new):
-            if let returnURL = req.query[String.self, at: "return_url"], !returnURL.isEmpty,
+            if let returnURL = req.queryValue("return_url"), !returnURL.isEmpty,
                let allowed = try await allowedURL(returnURL, subscriptionID: new.session.subscriptionID, on: portico.store.db) {
                 try await portico.store.write { db in
                     try await db.sql.raw("UPDATE sessions SET return_url = \(bind: allowed) WHERE id = \(bind: new.session.id)").run()
                 }
             }
-            let requested = req.query[String.self, at: "redirect_to"].flatMap { Redirects.safePath($0, publicURL: portico.config.publicURL) }
+            let requested = req.queryValue("redirect_to").flatMap { Redirects.safePath($0, publicURL: portico.config.publicURL) }
             let path = new.tokenRedirect ?? requested ?? SiteURL.dashboard
             let response = Layout.redirect(to: portico.url(path))
             response.headers.add(name: .setCookie, value: MemberCookie.set(

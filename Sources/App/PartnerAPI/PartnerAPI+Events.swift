@@ -7,12 +7,12 @@ extension PartnerAPI {
     static func events(req: Request) async throws -> Response {
         let key = try req.requireAPIKey()
         var after: Int64 = 0
-        if let raw = req.query[String.self, at: "after_sequence"] {
+        if let raw = req.queryValue("after_sequence") {
             guard let value = Int64(raw), value >= 0 else { throw APIError.invalidRequest("after_sequence must be a whole number, 0 or more") }
             after = value
         }
         var limit = 100
-        if let raw = req.query[String.self, at: "limit"] {
+        if let raw = req.queryValue("limit") {
             guard let value = Int(raw), (1...1000).contains(value) else { throw APIError.invalidRequest("limit must be a whole number from 1 to 1000") }
             limit = value
         }

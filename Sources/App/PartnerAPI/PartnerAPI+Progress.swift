@@ -22,14 +22,14 @@ extension PartnerAPI {
     static func interviews(req: Request) async throws -> Response {
         let user = try await requireUser(req)
         var limit: Int?
-        if let raw = req.query[String.self, at: "limit"] {
+        if let raw = req.queryValue("limit") {
             guard let value = Int(raw), (1...200).contains(value) else {
                 throw APIError.invalidRequest("limit must be a whole number from 1 to 200")
             }
             limit = value
         }
         var cursor: InterviewCursor?
-        if let raw = req.query[String.self, at: "cursor"], !raw.isEmpty {
+        if let raw = req.queryValue("cursor"), !raw.isEmpty {
             guard let parsed = InterviewCursor(encoded: raw) else { throw APIError.invalidRequest("cursor is not one this API returned") }
             cursor = parsed
         }

@@ -53,7 +53,7 @@ extension SSOAPI {
     static func validateAccessToken(req: Request) async throws -> Response {
         let portico = req.portico
         let state = try await SSOAPIService.accessToken(
-            req.query[String.self, at: "access_token"], now: portico.clock.now(), on: portico.store.db
+            req.queryValue("access_token"), now: portico.clock.now(), on: portico.store.db
         )
         var expiry: Date?
         if case .valid(_, let expiresAt) = state { expiry = expiresAt }
@@ -136,7 +136,7 @@ extension SSOAPI {
     /// The admin behind `?access_token=`; a missing, unknown, revoked or expired token is 403.
     static func requireAdmin(_ req: Request) async throws -> Admin {
         let portico = req.portico
-        let state = try await SSOAPIService.accessToken(req.query[String.self, at: "access_token"], now: portico.clock.now(), on: portico.store.db)
+        let state = try await SSOAPIService.accessToken(req.queryValue("access_token"), now: portico.clock.now(), on: portico.store.db)
         guard case .valid(let adminID, _) = state, let admin = try await Admin.find(adminID, on: portico.store.db) else {
             throw Failure.badAccessToken(state.reason ?? "access_token is not valid")
         }

@@ -17,7 +17,7 @@ public final class AuditEntry: Model, @unchecked Sendable {
     public init() {}
 
     public init(orgID: UUID?, actor: String, action: String, target: String?, at: Date, ip: String?) {
-        self.id = UUID()
+        self.id = UUID.timeOrdered()
         self.orgID = orgID
         self.actor = actor
         self.action = action

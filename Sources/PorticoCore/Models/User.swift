@@ -41,7 +41,7 @@ public final class Subscription: Model, @unchecked Sendable {
 
     public init() {}
 
-    public init(id: UUID = UUID(), userID: UUID, orgID: UUID, now: Date) {
+    public init(id: UUID = UUID.timeOrdered(), userID: UUID, orgID: UUID, now: Date) {
         self.id = id
         self.userID = userID
         self.orgID = orgID

@@ -109,7 +109,7 @@ extension LaunchCodes {
     public static func issue(
         appID: UUID, userID: UUID, now: Date, hotPaths: any HotPathStore, keys: LaunchKeys
     ) async throws -> (code: String, expiresAt: Date) {
-        let launchID = UUID()
+        let launchID = UUID.timeOrdered()
         let key = try await keys.key(appID: appID)
         let code = try seal(Contents(launchID: launchID, userID: userID, issuedAt: now), appID: appID, key: key)
         try await hotPaths.insertLaunch(id: launchID, appID: appID, userID: userID, issuedAt: now)

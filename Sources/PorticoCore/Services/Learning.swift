@@ -26,7 +26,7 @@ public enum Learning {
         return try await store.write { db in
             let inserted = try await db.sql.raw("""
                 INSERT INTO track_progress (id, user_id, chapter_number, completed_at) \
-                VALUES (\(bind: UUID()), \(bind: user.id), \(bind: number), \(bind: now)) \
+                VALUES (\(bind: UUID.timeOrdered()), \(bind: user.id), \(bind: number), \(bind: now)) \
                 ON CONFLICT (user_id, chapter_number) DO NOTHING RETURNING id
                 """).first()
             guard inserted != nil else { return false }
@@ -51,7 +51,7 @@ public enum Learning {
         user: UserRecord, questionSet: Curriculum.QuestionSet, now: Date, store: PorticoStore
     ) async throws -> Interview {
         let interview = Interview()
-        interview.id = UUID()
+        interview.id = UUID.timeOrdered()
         interview.userID = user.id
         interview.title = questionSet.title
         interview.kind = questionSet.kind
@@ -165,7 +165,7 @@ public enum Learning {
             }
             let inserted = try await db.sql.raw("""
                 INSERT INTO enrollment_lessons (id, enrollment_id, lesson_number, completed_at) \
-                VALUES (\(bind: UUID()), \(bind: enrollmentID), \(bind: number), \(bind: now)) \
+                VALUES (\(bind: UUID.timeOrdered()), \(bind: enrollmentID), \(bind: number), \(bind: now)) \
                 ON CONFLICT (enrollment_id, lesson_number) DO NOTHING RETURNING id
                 """).first()
             guard inserted != nil else { return }

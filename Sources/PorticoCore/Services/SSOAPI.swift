@@ -17,7 +17,7 @@ public enum SSOAPIService {
     public static func issueAccessToken(admin: Admin, expiresAt: Date, now: Date, ip: String?, store: PorticoStore) async throws -> String {
         let token = UUID().uuidString.lowercased()
         let record = AdminAccessToken()
-        record.id = UUID()
+        record.id = UUID.timeOrdered()
         record.tokenHash = Secrets.sha256Hex(token)
         record.adminID = try admin.requireID()
         record.createdAt = now
@@ -123,7 +123,7 @@ public enum SSOAPIService {
         let token = UUID().uuidString.lowercased()
         let ttl = org.ssoAPITokenTTL
         let record = SSOToken()
-        record.id = UUID()
+        record.id = UUID.timeOrdered()
         record.createdAt = now
         record.tokenHash = Secrets.sha256Hex(token)
         record.userID = subscription.userID

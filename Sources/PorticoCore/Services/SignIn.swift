@@ -34,7 +34,7 @@ public enum SignIn {
     ) -> (secret: String, record: SessionRecord) {
         let display = tokenDisplay ?? request.display ?? 0
         let record = SessionRecord(
-            id: UUID(), userID: user.id, subscriptionID: subscriptionID, orgID: orgID, display: display == 1 ? 1 : 0,
+            id: UUID.timeOrdered(), userID: user.id, subscriptionID: subscriptionID, orgID: orgID, display: display == 1 ? 1 : 0,
             returnURL: request.returnURL, csrfToken: Secrets.hex(byteCount: 16), createdAt: request.now,
             lastSeenAt: request.now, expiresAt: request.now.addingTimeInterval(memberAbsoluteLifetime)
         )

@@ -143,7 +143,7 @@ public enum Users {
                 return (EnrollmentSnapshot(existing, course: course), false)
             }
             let enrollment = Enrollment()
-            enrollment.id = UUID()
+            enrollment.id = UUID.timeOrdered()
             enrollment.subscriptionID = user.subscriptionID
             enrollment.userID = user.id
             enrollment.courseID = course.id

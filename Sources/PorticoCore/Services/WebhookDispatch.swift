@@ -179,7 +179,7 @@ public enum WebhookDispatch {
             )
             for event in chunk {
                 insert = insert.values([
-                    SQLBind(UUID()), SQLBind(event.eventID), SQLBind(endpointID), SQLBind(orgID), SQLBind(event.sequence),
+                    SQLBind(UUID.timeOrdered()), SQLBind(event.eventID), SQLBind(endpointID), SQLBind(orgID), SQLBind(event.sequence),
                     SQLBind(0), SQLBind(WebhookDelivery.Status.pending.rawValue), SQLBind(now), SQLBind(now), SQLBind(now),
                 ])
             }
@@ -236,7 +236,7 @@ public enum WebhookDispatch {
                     case .gone: (410, "410 Gone: the endpoint was disabled")
                     }
                     insert = insert.values([
-                        SQLBind(UUID()), SQLBind(outcome.due.deliveryID), SQLBind(outcome.due.attemptsMade + 1), SQLBind(outcome.at),
+                        SQLBind(UUID.timeOrdered()), SQLBind(outcome.due.deliveryID), SQLBind(outcome.due.attemptsMade + 1), SQLBind(outcome.at),
                         SQLBind(status), SQLBind(outcome.durationMS), SQLBind(error),
                     ])
                 }

@@ -105,7 +105,7 @@ extension UserUpsert {
     /// request's profile, anonymous when it has an expiry.
     public func newUser() -> UserRecord {
         UserRecord(
-            id: UUID(), orgID: orgID, subscriptionID: UUID(), partnerID: partnerID,
+            id: UUID.timeOrdered(), orgID: orgID, subscriptionID: UUID.timeOrdered(), partnerID: partnerID,
             email: email, firstName: firstName, lastName: lastName,
             anonymous: anonymousExpiresAt != nil, expiresAt: anonymousExpiresAt,
             createdAt: now, updatedAt: now

@@ -137,7 +137,7 @@ private struct SignInStatement: PostgresPreparedStatement {
         bindings.append(session.returnURL)
         bindings.append(session.csrfToken)
         bindings.append(session.expiresAt)
-        bindings.append(UUID())
+        bindings.append(UUID.timeOrdered())
         bindings.append(user.orgID)
         bindings.append("user:" + user.partnerID)
         bindings.append("sso.login")

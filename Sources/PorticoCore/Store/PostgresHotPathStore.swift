@@ -260,7 +260,7 @@ private struct UpsertUserStatement: PostgresPreparedStatement {
         bindings.append(eventID)
         bindings.append(Outbox.EventType.userCreated.rawValue)
         bindings.append(payload)
-        bindings.append(UUID())
+        bindings.append(UUID.timeOrdered())
         bindings.append(request.tokenHash)
         bindings.append(SSOToken.Purpose.login.rawValue)
         bindings.append(request.tokenSingleUse)

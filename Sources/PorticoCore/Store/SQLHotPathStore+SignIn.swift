@@ -42,7 +42,7 @@ extension SQLHotPathStore {
                 \(bind: request.now), \(bind: session.expiresAt))
                 """).run()
             try await sql.raw("""
-                INSERT INTO audit_entries (id, org_id, actor, action, target, at, ip) VALUES (\(bind: UUID()), \(bind: user.orgID), \
+                INSERT INTO audit_entries (id, org_id, actor, action, target, at, ip) VALUES (\(bind: UUID.timeOrdered()), \(bind: user.orgID), \
                 \(bind: "user:" + user.partnerID), \(bind: "sso.login"), \(bind: user.partnerID), \(bind: request.now), \(bind: request.ip))
                 """).run()
             // Last, just before the commit: on PostgreSQL the org's counter row stays locked until then.

@@ -110,7 +110,7 @@ public struct SQLHotPathStore: HotPathStore {
     static func insertToken(_ request: UserUpsert, user: UserRecord, expiresAt: Date, on sql: any SQLDatabase) async throws {
         try await sql.raw("""
             INSERT INTO sso_tokens (id, token_hash, user_id, subscription_id, purpose, single_use, expires_at, created_at) \
-            VALUES (\(bind: UUID()), \(bind: request.tokenHash), \(bind: user.id), \(bind: user.subscriptionID), \
+            VALUES (\(bind: UUID.timeOrdered()), \(bind: request.tokenHash), \(bind: user.id), \(bind: user.subscriptionID), \
             \(bind: SSOToken.Purpose.login.rawValue), \(bind: request.tokenSingleUse), \(bind: expiresAt), \(bind: request.now))
             """).run()
     }

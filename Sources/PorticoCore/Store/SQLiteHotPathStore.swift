@@ -169,7 +169,7 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
             try Self.appendEvent(id: eventID, .userSignedIn, orgID: user.orgID, userID: user.id, payload: payload, at: request.now, on: db)
             try db.query(
                 "INSERT INTO audit_entries (id, org_id, actor, action, target, at, ip) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [.uuid(UUID()), .uuid(user.orgID), .text("user:" + user.partnerID), .text("sso.login"), .text(user.partnerID),
+                [.uuid(UUID.timeOrdered()), .uuid(user.orgID), .text("user:" + user.partnerID), .text("sso.login"), .text(user.partnerID),
                  .date(request.now), .string(request.ip)]
             )
             let purpose = SSOToken.Purpose(rawValue: token.purpose) ?? .login
@@ -213,7 +213,7 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
             INSERT INTO sso_tokens (id, token_hash, user_id, subscription_id, purpose, single_use, expires_at, created_at) \
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, [
-                .uuid(UUID()), .text(request.tokenHash), .uuid(user.id), .uuid(user.subscriptionID),
+                .uuid(UUID.timeOrdered()), .text(request.tokenHash), .uuid(user.id), .uuid(user.subscriptionID),
                 .text(SSOToken.Purpose.login.rawValue), .bool(request.tokenSingleUse), .date(expiresAt), .date(request.now),
             ])
     }
