@@ -130,3 +130,19 @@ struct HandWrittenJSONTests {
         #expect(parsed["updated_at"] as? String == "2023-11-14T22:15:23Z")
     }
 }
+
+@Suite("RFC 3339 timestamps")
+struct RFC3339Tests {
+    @Test("whole seconds in UTC, as ISO8601DateFormatter writes them, and read back")
+    func format() {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for seconds in [0.0, 1.5, 951_782_400, 1_800_000_000.999, 4_102_444_799, 253_402_300_799] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let text = RFC3339.string(from: date)
+            #expect(text == formatter.string(from: date), "\(seconds)")
+            #expect(RFC3339.date(from: text) == Date(timeIntervalSince1970: seconds.rounded(.down)))
+        }
+        #expect(RFC3339.string(from: Date(timeIntervalSince1970: 1_000_000_000)) == "2001-09-09T01:46:40Z")
+    }
+}
