@@ -120,6 +120,23 @@ struct HandWrittenJSONTests {
         }
     }
 
+    @Test("tracks are byte for byte what the JSON encoder writes, with no, some and all chapters done")
+    func tracksMatchEncoder() throws {
+        let curriculum = try Curriculum.bundled()
+        let chapters = curriculum.tracks.flatMap(\.chapters).map(\.number)
+        let at = Date(timeIntervalSince1970: 1_700_000_000)
+        for completed in [
+            [:], [chapters[0]: at, chapters[2]: at.addingTimeInterval(61)],
+            Dictionary(uniqueKeysWithValues: chapters.enumerated().map { ($1, at.addingTimeInterval(Double($0))) }),
+        ] as [[Int: Date]] {
+            let tracks = TrackSnapshot.all(curriculum: curriculum, completed: completed) { "https://sso.example/members/curriculum?chapter=\($0)" }
+            #expect(!tracks.isEmpty)
+            for track in tracks {
+                #expect(track.jsonText == String(decoding: try PorticoJSON.encoder().encode(track), as: UTF8.self))
+            }
+        }
+    }
+
     @Test("control characters in names still read back as the same strings")
     func userObjectEscapes() throws {
         let user = Self.snapshot(email: "a@b.example", first: "line\nbreak\ttab\u{1}\\", expires: nil)

@@ -107,8 +107,10 @@ extension PartnerAPI {
         var org: String?
     }
 
-    struct TracksResponse: Encodable {
+    struct TracksResponse: Encodable, JSONTextEncodable {
         var tracks: [TrackSnapshot]
+
+        var jsonText: String { "{\"tracks\":[" + tracks.map(\.jsonText).joined(separator: ",") + "]}" }
     }
 
     struct InterviewsResponse: Encodable {
