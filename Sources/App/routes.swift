@@ -27,6 +27,16 @@ func routes(_ app: Application) throws {
     app.get("classroom", ":enrollment_id", use: Members.classroom)
     app.post("classroom", ":enrollment_id", "lessons", ":number", "complete", use: Members.completeLesson)
 
+    // Admin area (SPEC §8): sign-in, then the admin's organization
+    app.get("login", "admin", use: AdminArea.loginForm)
+    app.post("login", "admin", use: AdminArea.login)
+    let admin = app.grouped("admin")
+    admin.get(use: AdminArea.dashboard)
+    admin.post("logout", use: AdminArea.logout)
+    admin.get("keys", use: AdminArea.keys)
+    admin.post("keys", use: AdminArea.createKey)
+    admin.post("keys", ":prefix", "revoke", use: AdminArea.revokeKey)
+
     // Launch codes (seed 003, SPEC §6): out to partner sites, and the partner's exchange
     app.get("launch", ":app_slug", use: Launch.launch)
     app.get("jsp", "api", "getUserId", use: Launch.getUserID)

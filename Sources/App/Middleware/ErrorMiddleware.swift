@@ -45,6 +45,12 @@ extension PorticoErrorMiddleware {
         if let pageError = error as? PageError {
             return Layout.message(title: pageError.title, text: pageError.message, status: pageError.status)
         }
+        if let adminError = error as? AdminPageError {
+            let link: HTML = if case .signInRequired = adminError { " <a href=\"/login/admin\">Sign in</a>." } else { .empty }
+            return Layout.page(title: adminError.title, member: nil, status: adminError.status, body: """
+                <section class="card narrow"><h1>\(adminError.title)</h1><p>\(adminError.message)\(link)</p></section>
+                """)
+        }
         if let abort = error as? any AbortError, abort.status.code < 500 {
             let status = abort.status
             let title = status == .notFound ? "Not found" : "That did not work"
