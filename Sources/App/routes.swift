@@ -36,6 +36,7 @@ func routes(_ app: Application) throws {
     admin.get("keys", use: AdminArea.keys)
     admin.post("keys", use: AdminArea.createKey)
     admin.post("keys", ":prefix", "revoke", use: AdminArea.revokeKey)
+    admin.get("audit", use: AdminArea.audit)
 
     // Launch codes (seed 003, SPEC §6): out to partner sites, and the partner's exchange
     app.get("launch", ":app_slug", use: Launch.launch)

@@ -190,4 +190,28 @@ struct AdminAreaTests {
             #expect(try await t.count("audit_entries", where: "action = 'apikey.revoke' AND actor = 'admin:ada@uni.example'") == 1)
         }
     }
+
+    @Test("audit log: the org's own entries, newest first, escaped; other orgs' entries never shown")
+    func auditLog() async throws {
+        try await TestApp.run { t in
+            let (uni, _) = try await t.org("uni")
+            let (other, _) = try await t.org("other")
+            try await Self.admin(t, org: uni, email: "ada@uni.example", permissions: [.manageUsers])
+            try await t.store.write { db in
+                try await Audit.record(orgID: other.requireID(), actor: "admin:eve@other.example", action: "secret.thing", target: "x", at: t.clock.now(), ip: nil, on: db)
+                try await Audit.record(orgID: uni.requireID(), actor: "system", action: "first.thing", target: "<b>t</b>", at: t.clock.now(), ip: "10.0.0.9", on: db)
+            }
+            t.clock.advance(by: 5)
+            let ada = try #require(try await Self.signIn(t, email: "ada@uni.example").1)
+            let r = try await t.send(.GET, "/admin/audit", headers: [("Cookie", ada)])
+            #expect(r.status == .ok)
+            #expect(r.text.contains("first.thing") && r.text.contains("10.0.0.9"))
+            #expect(r.text.contains("&lt;b&gt;t&lt;/b&gt;") && !r.text.contains("<b>t</b>"))
+            #expect(!r.text.contains("secret.thing") && !r.text.contains("eve@other.example"))
+            let login = try #require(r.text.range(of: "admin.login"))
+            let first = try #require(r.text.range(of: "first.thing"))
+            #expect(login.lowerBound < first.lowerBound, "newest first")
+            #expect(try await t.send(.GET, "/admin/audit").status == .unauthorized)
+        }
+    }
 }

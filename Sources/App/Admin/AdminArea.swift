@@ -88,7 +88,7 @@ enum AdminArea {
             <section class="card"><h1>\(context.org.name)</h1>
             <p>Signed in as \(context.admin.email) in <code>\(context.org.slug)</code>.</p>
             <h2>Your permissions</h2><ul>\(permissions)</ul>
-            <p><a href="/admin/keys">API keys</a></p>
+            <p><a href="/admin/keys">API keys</a> · <a href="/admin/audit">Audit log</a></p>
             </section>
             """)
     }
@@ -99,6 +99,7 @@ enum AdminArea {
             <nav class="site-nav"><div class="wrap">
             <a href="/admin">Admin</a>
             <a href="/admin/keys">API keys</a>
+            <a href="/admin/audit">Audit log</a>
             <form method="post" action="/admin/logout" class="inline">\(csrf(context))<button class="link">Sign out</button></form>
             </div></nav>
             \(body)
