@@ -25,10 +25,7 @@ enum AdminCookie {
         "\(name)=; Path=/; Max-Age=0; HttpOnly" + (https ? "; Secure" : "") + "; SameSite=Strict"
     }
 
-    static func hash(in request: Request) -> String? {
-        guard let value = request.cookies[name]?.string, Secrets.isHex64(value) else { return nil }
-        return Secrets.sha256Hex(value)
-    }
+    static func hash(in request: Request) -> String? { request.sessionHash(cookie: name) }
 }
 
 /// The sign-in form has no session yet: its CSRF token is a double submit, a random

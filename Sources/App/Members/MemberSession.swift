@@ -34,14 +34,17 @@ enum MemberCookie {
         "\(name)=; Path=/; Max-Age=0; HttpOnly" + (https ? "; Secure" : "") + "; SameSite=Lax"
     }
 
-    /// The SHA-256 of the cookie's secret, as sessions are stored.
-    static func hash(in request: Request) -> String? {
-        guard let value = request.cookies[name]?.string, Secrets.isHex64(value) else { return nil }
-        return Secrets.sha256Hex(value)
-    }
+    static func hash(in request: Request) -> String? { request.sessionHash(cookie: name) }
 }
 
 extension Request {
+    /// The SHA-256 of a session cookie's secret (member or admin), as sessions are
+    /// stored; nil when the cookie is missing or not a session secret's shape.
+    func sessionHash(cookie name: String) -> String? {
+        guard let value = cookies[name]?.string, Secrets.isHex64(value) else { return nil }
+        return Secrets.sha256Hex(value)
+    }
+
     /// The signed-in member, if the cookie names a live session of a live user.
     func member() async throws -> MemberContext? {
         guard let hash = MemberCookie.hash(in: self) else { return nil }

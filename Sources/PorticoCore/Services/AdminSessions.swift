@@ -57,14 +57,10 @@ public enum AdminSessions {
             lastSeenAt: try row.decode(column: "last_seen_at", as: Date.self),
             expiresAt: try row.decode(column: "expires_at", as: Date.self)
         )
-        guard record.expiresAt > now, now.timeIntervalSince(record.lastSeenAt) < idleLifetime else { return nil }
-        if now.timeIntervalSince(record.lastSeenAt) >= 60 {
-            record.lastSeenAt = now
-            let id = record.id
-            try await store.write { db in
-                try await db.sql.raw("UPDATE sessions SET last_seen_at = \(bind: now) WHERE id = \(bind: id)").run()
-            }
-        }
+        guard let seen = try await SignIn.keepAlive(
+            id: record.id, lastSeenAt: record.lastSeenAt, expiresAt: record.expiresAt, idleLifetime: idleLifetime, now: now, store: store
+        ) else { return nil }
+        record.lastSeenAt = seen
         return record
     }
 

@@ -98,15 +98,25 @@ public enum SignIn {
             lastSeenAt: try row.decode(column: "last_seen_at", as: Date.self),
             expiresAt: try row.decode(column: "expires_at", as: Date.self)
         )
-        guard record.expiresAt > now, now.timeIntervalSince(record.lastSeenAt) < memberIdleLifetime else { return nil }
-        if now.timeIntervalSince(record.lastSeenAt) >= 60 {
-            record.lastSeenAt = now
-            let id = record.id
-            try await store.write { db in
-                try await db.sql.raw("UPDATE sessions SET last_seen_at = \(bind: now) WHERE id = \(bind: id)").run()
-            }
-        }
+        guard let seen = try await keepAlive(
+            id: record.id, lastSeenAt: record.lastSeenAt, expiresAt: record.expiresAt, idleLifetime: memberIdleLifetime, now: now, store: store
+        ) else { return nil }
+        record.lastSeenAt = seen
         return record
+    }
+
+    /// A session row's lifetimes, member or admin: nil once it is past `expiresAt` or
+    /// `idleLifetime` without a request; otherwise marks it seen (written at most once a
+    /// minute) and returns its new `last_seen_at`.
+    static func keepAlive(
+        id: UUID, lastSeenAt: Date, expiresAt: Date, idleLifetime: TimeInterval, now: Date, store: PorticoStore
+    ) async throws -> Date? {
+        guard expiresAt > now, now.timeIntervalSince(lastSeenAt) < idleLifetime else { return nil }
+        guard now.timeIntervalSince(lastSeenAt) >= 60 else { return lastSeenAt }
+        try await store.write { db in
+            try await db.sql.raw("UPDATE sessions SET last_seen_at = \(bind: now) WHERE id = \(bind: id)").run()
+        }
+        return now
     }
 
     /// Ends the session whose cookie hashes to `hash` (if any) and returns what it knew.
