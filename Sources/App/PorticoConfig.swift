@@ -45,14 +45,20 @@ public struct PorticoConfig: Sendable {
             self.burst = burst
         }
 
-        /// `50/s burst 200`, `50/s` (burst = rate) or `off` (nil).
+        static let rateRange: ClosedRange<Double> = 0.001 ... 1_000_000
+        static let burstRange: ClosedRange<Double> = 1 ... 1_000_000
+
+        /// `50/s burst 200`, `50/s` (burst = rate) or `off` (nil). Rate 0.001 to 1,000,000
+        /// per second, burst 1 to 1,000,000.
         public static func parse(_ text: String) -> RateLimit?? {
             let t = text.trimmingCharacters(in: .whitespaces).lowercased()
             if t == "off" { return .some(nil) }
             let parts = t.split(separator: " ").map(String.init)
-            guard let first = parts.first, first.hasSuffix("/s"), let rate = Double(first.dropLast(2)), rate > 0 else { return nil }
+            // Bounded, so the token bucket's arithmetic (Retry-After) stays finite and small.
+            guard let first = parts.first, first.hasSuffix("/s"), let rate = Double(first.dropLast(2)),
+                  rateRange.contains(rate) else { return nil }
             if parts.count == 1 { return RateLimit(perSecond: rate, burst: max(rate, 1)) }
-            guard parts.count == 3, parts[1] == "burst", let burst = Double(parts[2]), burst >= 1 else { return nil }
+            guard parts.count == 3, parts[1] == "burst", let burst = Double(parts[2]), burstRange.contains(burst) else { return nil }
             return RateLimit(perSecond: rate, burst: burst)
         }
     }
@@ -80,6 +86,9 @@ public struct PorticoConfig: Sendable {
         public var problems: [String]
         public var description: String { "invalid configuration:\n" + problems.map { "  - " + $0 }.joined(separator: "\n") }
     }
+
+    /// Seconds between two delivery attempts: at most a week.
+    static let retryStepRange: ClosedRange<Int> = 0 ... 604_800
 
     public static func from(environment env: [String: String]) throws -> PorticoConfig {
         var config = PorticoConfig()
@@ -114,9 +123,11 @@ public struct PorticoConfig: Sendable {
             }
         }
         if let schedule = value("PORTICO_WEBHOOK_RETRY_SCHEDULE") {
-            let steps = schedule.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            if !steps.isEmpty, steps.allSatisfy({ ($0 ?? -1) >= 0 }) { config.webhookRetrySchedule = steps.map { $0! } } else {
-                problems.append("PORTICO_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds, e.g. 600,600,600,600,600")
+            let steps = schedule.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if (1...100).contains(steps.count), steps.allSatisfy({ retryStepRange.contains($0 ?? -1) }) {
+                config.webhookRetrySchedule = steps.map { $0! }
+            } else {
+                problems.append("PORTICO_WEBHOOK_RETRY_SCHEDULE must be 1 to 100 comma-separated seconds, each 0 to 604800 (a week), e.g. 600,600,600,600,600")
             }
         }
         if let timeout = value("PORTICO_WEBHOOK_TIMEOUT") {
@@ -135,19 +146,18 @@ public struct PorticoConfig: Sendable {
             }
         }
         if let proxies = value("PORTICO_TRUSTED_PROXIES") {
-            var cidrs: [CIDR] = []
-            for item in proxies.split(separator: ",") {
-                let text = item.trimmingCharacters(in: .whitespaces)
-                if let cidr = CIDR(text) { cidrs.append(cidr) } else {
-                    problems.append("PORTICO_TRUSTED_PROXIES: '\(text)' is not a CIDR (e.g. 10.0.0.0/8)")
+            switch CIDR.parseList(proxies) {
+            case .success(let cidrs): config.trustedProxies = cidrs
+            case .failure(let error):
+                for item in error.items {
+                    problems.append("PORTICO_TRUSTED_PROXIES: '\(LogText.escaped(item))' is not a CIDR (e.g. 10.0.0.0/8)")
                 }
             }
-            config.trustedProxies = cidrs
         }
         config.metricsToken = value("PORTICO_METRICS_TOKEN")
         if let days = value("PORTICO_EVENT_RETENTION_DAYS") {
-            if let d = Int(days), d >= 1 { config.eventRetentionDays = d } else {
-                problems.append("PORTICO_EVENT_RETENTION_DAYS must be a whole number of days, at least 1")
+            if let d = Int(days), (1...36_500).contains(d) { config.eventRetentionDays = d } else {
+                problems.append("PORTICO_EVENT_RETENTION_DAYS must be a whole number of days, 1 to 36500")
             }
         }
         if let level = value("LOG_LEVEL") {
@@ -179,48 +189,5 @@ public struct PorticoConfig: Sendable {
         case "false", "0", "no", "off": false
         default: nil
         }
-    }
-}
-
-/// An IPv4 or IPv6 network in CIDR notation.
-public struct CIDR: Sendable, Equatable {
-    public var address: [UInt8]
-    public var prefixLength: Int
-
-    public init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-        guard let bytes = IPAddress.parse(parts[0]) else { return nil }
-        let maxBits = bytes.count * 8
-        let length = parts.count == 2 ? Int(parts[1]) : maxBits
-        guard let length, (0...maxBits).contains(length) else { return nil }
-        address = bytes
-        prefixLength = length
-    }
-
-    public func contains(_ bytes: [UInt8]) -> Bool {
-        guard bytes.count == address.count else { return false }
-        var remaining = prefixLength
-        for i in 0..<bytes.count where remaining > 0 {
-            let bits = min(8, remaining)
-            let mask: UInt8 = bits == 8 ? 0xff : ~(0xff >> UInt8(bits))
-            if bytes[i] & mask != address[i] & mask { return false }
-            remaining -= bits
-        }
-        return true
-    }
-}
-
-/// Textual IP addresses as bytes (4 for IPv4, 16 for IPv6).
-public enum IPAddress {
-    public static func parse(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            return withUnsafeBytes(of: &v4) { Array($0) }
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 {
-            return withUnsafeBytes(of: &v6) { Array($0) }
-        }
-        return nil
     }
 }

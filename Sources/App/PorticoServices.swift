@@ -14,6 +14,8 @@ public struct PorticoServices: Sendable {
     public let keyUse: KeyUseThrottle
     public let launchKeys: LaunchKeys
     public let loginThrottle: LoginThrottle
+    /// bcrypt for sign-ins, on its own bounded pool (never the database's).
+    let passwords: BcryptVerifier
     /// Name lookups for webhook targets (checked against the SSRF rules).
     public let webhookResolver: any HostResolver
     let webhookClients: WebhookClients

@@ -16,14 +16,17 @@ public func configure(
     runWebhookWorker: Bool = true,
     webhookResolver: any HostResolver = SystemHostResolver()
 ) async throws {
-    app.logger.logLevel = config.logLevel
+    // Vapor traces every decoded request part (headers with keys, bodies with
+    // passwords): its logger stops at debug even when LOG_LEVEL=trace (SPEC §9).
+    app.logger.logLevel = max(config.logLevel, .debug)
 
-    // Storage
+    // Storage. SQL is never logged with its bound values: SQLite logs none, and
+    // PostgreSQL's level (trace) is below what any of Portico's loggers let through.
     switch config.storage {
     case .sqliteFile(let path):
-        app.databases.use(.sqlite(.file(path), sqlLogLevel: .trace), as: .sqlite)
+        app.databases.use(.sqlite(.file(path), sqlLogLevel: nil), as: .sqlite)
     case .sqliteMemory:
-        app.databases.use(.sqlite(.memory, sqlLogLevel: .trace), as: .sqlite)
+        app.databases.use(.sqlite(.memory, sqlLogLevel: nil), as: .sqlite)
     case .postgres(let url, let searchPath):
         var pg = try SQLPostgresConfiguration(url: url)
         if let searchPath { pg.searchPath = [searchPath] }
@@ -35,7 +38,13 @@ public func configure(
     if config.storage.engine == .sqlite { try await tuneSQLite(app) }
     registerMigrations(app)
 
-    let store = PorticoStore(engine: config.storage.engine) { [unowned app] in app.db }
+    // The database layers log their queries with bound values (keys, token hashes,
+    // emails) at debug and trace; their logger never goes below info (SPEC §9).
+    var databaseLogger = app.logger
+    databaseLogger.logLevel = max(config.logLevel, .info)
+    let store = PorticoStore(engine: config.storage.engine) { [unowned app, databaseLogger] in
+        app.databases.database(logger: databaseLogger, on: app.eventLoopGroup.any())!
+    }
     let curriculum = try config.curriculumPath.map { try Curriculum.load(from: URL(fileURLWithPath: $0)) } ?? Curriculum.bundled()
     app.portico = PorticoServices(
         config: config,
@@ -48,6 +57,7 @@ public func configure(
         keyUse: KeyUseThrottle(),
         launchKeys: LaunchKeys(configuredSecret: config.secret, store: store),
         loginThrottle: LoginThrottle(),
+        passwords: BcryptVerifier(),
         webhookResolver: webhookResolver,
         webhookClients: WebhookClients(eventLoopGroup: app.eventLoopGroup, timeout: config.webhookTimeout)
     )
@@ -56,11 +66,15 @@ public func configure(
     // HTTP
     app.routes.defaultMaxBodySize = ByteCount(value: JSONBody.maxBodyBytes)
     app.middleware = Middlewares()
+    app.middleware.use(HeaderGuardMiddleware())
     app.middleware.use(RequestIDMiddleware())
     app.middleware.use(MetricsMiddleware())
-    app.middleware.use(RouteLoggingMiddleware(logLevel: .info))
+    app.middleware.use(RequestLogMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(PorticoErrorMiddleware())
+    app.middleware.use(InputGuardMiddleware())
+    // A connection that sends nothing (or receives nothing) for 30 s is closed (SPEC §9).
+    app.http.server.configuration.idleTimeout = .seconds(30)
     try routes(app)
 
     if runBackgroundJobs {

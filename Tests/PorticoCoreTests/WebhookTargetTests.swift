@@ -9,7 +9,7 @@ struct WebhookTargetTests {
         struct Failure: Error {}
         let table: [String: [String]]
 
-        func addresses(of host: String) async throws -> [WebhookIP] {
+        func addresses(of host: String) async throws -> [IPAddress] {
             guard let texts = table[host] else { throw Failure() }
             return texts.compactMap(WebhookTargets.parseAddress)
         }
@@ -24,7 +24,7 @@ struct WebhookTargetTests {
     /// Knows no name: an address host must be judged without it.
     let noDNS = FixedResolver(table: [:])
 
-    func ip(_ text: String) -> WebhookIP? { WebhookTargets.parseAddress(text) }
+    func ip(_ text: String) -> IPAddress? { WebhookTargets.parseAddress(text) }
 
     func validate(_ url: String, allowPrivate: Bool = false, resolver: (any HostResolver)? = nil) async throws -> String {
         try await WebhookTargets.validate(url, allowPrivate: allowPrivate, resolver: resolver ?? dns)
@@ -76,13 +76,17 @@ struct WebhookTargetTests {
         }
     }
 
-    @Test("IPv6 ranges, and IPv4 carried in mapped, compatible, NAT64 and 6to4 forms")
+    @Test("IPv6: only global unicast outside special blocks; IPv4 carried in mapped, NAT64 and 6to4 forms judged as IPv4")
     func ipv6Ranges() throws {
         let refused = ["::1", "::", "fc00::1", "fdff:ffff::1", "fe80::1", "febf::1", "ff02::1",
                        "::ffff:127.0.0.1", "::ffff:7f00:1", "::ffff:10.1.2.3", "::127.0.0.1", "::a00:1",
                        "64:ff9b::a00:1", "64:ff9b::127.0.0.1", "64:ff9b:1::a00:1", "2002:7f00:1::", "2002:c0a8:101::1"]
-        let allowed = ["2606:2800:220:1:248:1893:25c8:1946", "fbff::1", "fe7f::1", "fec0::1",
-                       "::ffff:93.184.216.34", "::5db8:d822", "64:ff9b::5db8:d822", "2002:5db8:d822::1"]
+            // not global unicast (the review's gaps first), or a special block inside 2000::/3
+            + ["::ffff:0:127.0.0.1", "::ffff:0:5db8:d822", "fec0::1", "feff::1", "fbff::1", "fe7f::1", "::5db8:d822", "100::1",
+               "2001::1", "2001:1ff:ffff::1", "2001:db8::1", "3fff::1", "3fff:fff::1", "4000::1", "1fff::1"]
+        let allowed = ["2606:2800:220:1:248:1893:25c8:1946", "2001:4860:4860::8888", "2001:200::1", "2a00:1450:4001::1",
+                       "3fff:1000::1", "3fff:ffff::1", "2000::1",
+                       "::ffff:93.184.216.34", "64:ff9b::5db8:d822", "2002:5db8:d822::1"]
         for text in refused { #expect(WebhookTargets.isRefused(try #require(ip(text))), "\(text)") }
         for text in allowed { #expect(!WebhookTargets.isRefused(try #require(ip(text))), "\(text)") }
     }
@@ -109,7 +113,8 @@ struct WebhookTargetTests {
     func refusedAddressHosts() async throws {
         let hosts = ["https://127.0.0.1/", "https://2130706433/", "https://0x7f.1/", "https://0177.0.0.1/", "https://127.1/",
                      "https://[::1]/", "https://[::ffff:127.0.0.1]/", "https://[::ffff:7f00:1]/", "https://[64:ff9b::a00:1]/",
-                     "https://10.0.0.1:8443/x", "https://[fe80::1]/", "https://0.0.0.0/"]
+                     "https://10.0.0.1:8443/x", "https://[fe80::1]/", "https://0.0.0.0/",
+                     "https://[::ffff:0:127.0.0.1]/", "https://[fec0::1]/"]
         for url in hosts {
             let error = await failure { try await validate(url, resolver: noDNS) }
             guard case .forbiddenAddress = error else {

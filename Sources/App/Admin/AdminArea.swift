@@ -26,22 +26,27 @@ enum AdminArea {
         guard AdminLoginCSRF.matches(req, given: form.csrf_token) else { throw AdminPageError.badCSRF }
         let portico = req.portico
         let now = portico.clock.now()
-        let email = (form.email ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-        let keys = ["account:" + email, "ip:" + (req.clientIP ?? "unknown")]
-        if let wait = portico.loginThrottle.retryAfter(keys, now: now) {
+        let email = AdminCredentials.normalizedEmail(form.email ?? "")
+        let outcome: AdminCredentials.Outcome
+        do {
+            outcome = try await AdminCredentials.check(
+                email: email, password: form.password ?? "", ip: req.clientIP, now: now,
+                throttle: portico.loginThrottle, verifier: portico.passwords, on: portico.store.db
+            )
+        } catch is PasswordCheckBusy {
+            let response = loginPage(req: req, email: email, error: "Too many sign-ins at once. Try again in a moment.", status: .serviceUnavailable)
+            response.headers.replaceOrAdd(name: .retryAfter, value: "1")
+            return response
+        }
+        let admin: Admin
+        switch outcome {
+        case .verified(let found): admin = found
+        case .wrong: return loginPage(req: req, email: email, error: "Wrong email or password.", status: .unauthorized)
+        case .throttled(let wait):
             let response = loginPage(req: req, email: email, error: "Too many failed attempts. Try again in \(wait) s.", status: .tooManyRequests)
             response.headers.replaceOrAdd(name: .retryAfter, value: String(wait))
             return response
         }
-        let admin = email.isEmpty ? nil : try await SSOAPIService.admin(email: email, on: portico.store.db)
-        let hash = admin?.passwordHash ?? Passwords.decoyHash
-        let password = form.password ?? ""
-        let verified = try await req.application.threadPool.runIfActive { Passwords.verify(password, hash: hash) }
-        guard let admin, verified else {
-            portico.loginThrottle.recordFailure(keys, now: now)
-            return loginPage(req: req, email: email, error: "Wrong email or password.", status: .unauthorized)
-        }
-        portico.loginThrottle.reset(keys[0])
         let (secret, session) = try await AdminSessions.start(
             admin: admin, replacing: AdminCookie.hash(in: req), ip: req.clientIP, now: now, store: portico.store
         )

@@ -56,5 +56,6 @@ final class BackgroundJobs: LifecycleHandler, @unchecked Sendable {
 struct WebhookClientsShutdown: LifecycleHandler {
     func shutdownAsync(_ app: Application) async {
         await app.portico.webhookClients.shutdown()
+        try? await app.portico.passwords.shutdown()
     }
 }

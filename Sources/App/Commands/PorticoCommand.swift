@@ -103,7 +103,7 @@ enum LogSetup {
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
                 handler.logLevel = level
-                return handler
+                return EscapingLogHandler(wrapped: handler)
             }
         }
     }

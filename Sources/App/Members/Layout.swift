@@ -57,7 +57,12 @@ enum Layout {
             """)
     }
 
+    /// A 303 to `location`. A location with a control character or whitespace is
+    /// never sent (fail closed: a plain error page instead).
     static func redirect(to location: String) -> Response {
+        guard !location.isEmpty, !SafeText.hasControlOrSpace(location) else {
+            return message(title: "That did not work", text: "The request could not be handled.", status: .badRequest)
+        }
         let response = Response(status: .seeOther)
         response.headers.replaceOrAdd(name: .location, value: location)
         response.headers.cacheControl = .init(noStore: true)

@@ -32,9 +32,7 @@ extension Members {
         case .signedIn(let new):
             if let returnURL = req.queryValue("return_url"), !returnURL.isEmpty,
                let allowed = try await allowedURL(returnURL, subscriptionID: new.session.subscriptionID, on: portico.store.db) {
-                try await portico.store.write { db in
-                    try await db.sql.raw("UPDATE sessions SET return_url = \(bind: allowed) WHERE id = \(bind: new.session.id)").run()
-                }
+                try await SignIn.setReturnURL(allowed, sessionID: new.session.id, store: portico.store)
             }
             let requested = req.queryValue("redirect_to").flatMap { Redirects.safePath($0, publicURL: portico.config.publicURL) }
             let path = new.tokenRedirect ?? requested ?? SiteURL.dashboard
@@ -87,7 +85,10 @@ extension Members {
         let portico = req.portico
         var destination: String?
         if let hash = MemberCookie.hash(in: req), let ended = try await SignIn.end(hash: hash, store: portico.store) {
-            destination = ended.returnURL
+            // Judged again where it is sent: still an allowed, clean URL for the subscription.
+            if let returnURL = ended.returnURL, let subscriptionID = ended.subscriptionID {
+                destination = try await allowedURL(returnURL, subscriptionID: subscriptionID, on: portico.store.db)
+            }
             if destination == nil, let subscriptionID = ended.subscriptionID {
                 destination = try await redirectEntityURL(\.logoutURL, \.landingURL, subscriptionID: subscriptionID, on: portico.store.db)
             }

@@ -27,7 +27,9 @@ public final class RateLimiter: Sendable {
                 bucket.tokens -= 1
                 return nil
             }
-            return max(1, Int(((1 - bucket.tokens) / limit.perSecond).rounded(.up)))
+            // Clamped before the conversion: a tiny configured rate must not trap `Int(_:)`.
+            let wait = ((1 - bucket.tokens) / limit.perSecond).rounded(.up)
+            return wait.isFinite ? Int(min(max(wait, 1), 86_400)) : 86_400
         }
     }
 }

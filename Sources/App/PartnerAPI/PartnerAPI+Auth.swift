@@ -75,14 +75,14 @@ extension Request {
     var clientIP: String? {
         guard let peer = remoteAddress?.ipAddress else { return nil }
         let proxies = portico.config.trustedProxies
-        guard !proxies.isEmpty, let bytes = IPAddress.parse(peer), proxies.contains(where: { $0.contains(bytes) }),
+        guard !proxies.isEmpty, let address = IPAddress(peer), proxies.contains(where: { $0.contains(address) }),
               let forwarded = headers.first(name: "X-Forwarded-For")
         else { return peer }
         // The right-most address that is not itself a trusted proxy.
         let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         for hop in hops.reversed() {
-            guard let hopBytes = IPAddress.parse(hop) else { return peer }
-            if !proxies.contains(where: { $0.contains(hopBytes) }) { return hop }
+            guard let hopAddress = IPAddress(hop) else { return peer }
+            if !proxies.contains(where: { $0.contains(hopAddress) }) { return hop }
         }
         return hops.first ?? peer
     }

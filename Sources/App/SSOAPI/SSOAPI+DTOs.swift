@@ -43,6 +43,10 @@ extension SSOAPI {
         static func throttled(_ seconds: Int) -> Failure {
             Failure(status: .tooManyRequests, code: 1003, message: "too many failed attempts; retry in \(seconds) s", retryAfter: seconds)
         }
+        /// Too many password checks queued (SPEC §9): refused at once, retry in a second.
+        static func busy() -> Failure {
+            Failure(status: .tooManyRequests, code: 1004, message: "too many sign-ins at once; retry in 1 s", retryAfter: 1)
+        }
         static func badAccessToken(_ why: String) -> Failure { Failure(status: .forbidden, code: 1101, message: why) }
         static func forbidden() -> Failure {
             Failure(status: .forbidden, code: 1102, message: "the admin lacks the use_sso_api permission in this subscription's organization")

@@ -10,7 +10,7 @@ extension SSOAPI {
         let portico = req.portico
         let body = try LooseBody.read(req, allowForm: true)
         guard try body.string("grant_type") == "password" else { throw Failure.grantType() }
-        let username = (try body.string("username") ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        let username = try body.string("username") ?? ""
         let password = try body.string("password") ?? ""
         let now = portico.clock.now()
 
@@ -30,19 +30,19 @@ extension SSOAPI {
             }
         }
 
-        let keys = ["account:" + username, "ip:" + (req.clientIP ?? "unknown")]
-        if let wait = portico.loginThrottle.retryAfter(keys, now: now) { throw Failure.throttled(wait) }
-        let admin = try await SSOAPIService.admin(email: username, on: portico.store.db)
-        // Verify even for an unknown email, so timing does not tell which emails exist.
-        // bcrypt takes a quarter of a second: on the thread pool, not on an event loop or
-        // one of Swift's few cooperative threads.
-        let hash = admin?.passwordHash ?? Passwords.decoyHash
-        let verified = try await req.application.threadPool.runIfActive { Passwords.verify(password, hash: hash) }
-        guard let admin, verified, !username.isEmpty else {
-            portico.loginThrottle.recordFailure(keys, now: now)
-            throw Failure.badCredentials()
+        let admin: Admin
+        do {
+            switch try await AdminCredentials.check(
+                email: username, password: password, ip: req.clientIP, now: now,
+                throttle: portico.loginThrottle, verifier: portico.passwords, on: portico.store.db
+            ) {
+            case .verified(let found): admin = found
+            case .wrong: throw Failure.badCredentials()
+            case .throttled(let wait): throw Failure.throttled(wait)
+            }
+        } catch is PasswordCheckBusy {
+            throw Failure.busy()
         }
-        portico.loginThrottle.reset(keys[0])
         let token = try await SSOAPIService.issueAccessToken(admin: admin, expiresAt: expiresAt, now: now, ip: req.clientIP, store: portico.store)
         return try JSONBody.response(AuthenticateResponse(
             accessToken: token, expiresIn: reportExpiresIn ? Int(expiresAt.timeIntervalSince(now)) : nil, apiErrorEntity: .success()

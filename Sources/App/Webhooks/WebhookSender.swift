@@ -96,13 +96,18 @@ struct WebhookSender: Sendable {
     /// `Retry-After` as seconds (a number or an HTTP date), at most an hour.
     static func retryAfterSeconds(_ value: String, now: Date) -> Int? {
         let text = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Int(text), seconds >= 0 { return min(seconds, 3600) }
+        if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) {
+            // Any run of digits, however long: more than an hour is an hour.
+            return text.utf8.count > 4 ? 3600 : min(Int(text) ?? 3600, 3600)
+        }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: text) else { return nil }
-        return min(max(Int(date.timeIntervalSince(now).rounded(.up)), 0), 3600)
+        let seconds = date.timeIntervalSince(now).rounded(.up)
+        guard seconds.isFinite else { return nil }
+        return Int(min(max(seconds, 0), 3600))
     }
 
     /// A short reason for the delivery log; never the URL (it may carry a secret).

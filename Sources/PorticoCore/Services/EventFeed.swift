@@ -48,8 +48,9 @@ public enum EventFeed {
             .filter(\.$orgID == orgID).filter(\.$sequence > afterSequence)
             .sort(\.$sequence).limit(limit).all()
         // The feed has no gaps, so a first event past the next number means purged events.
-        let expected = afterSequence + 1
-        if let first = events.first, first.sequence > expected {
+        // (`first.sequence - afterSequence`, not `afterSequence + 1`: the request may
+        // ask for Int64.max, and nothing here may trap on it.)
+        if let first = events.first, first.sequence - afterSequence > 1 {
             throw Failure.expired
         }
         if events.isEmpty, let counter = try await EventCounter.find(orgID, on: db), counter.lastSequence > afterSequence {

@@ -86,7 +86,7 @@ public enum Organizations {
         if let hosts = settings.allowedReturnHosts {
             org.allowedReturnHosts = try hosts.map { host in
                 guard let normalized = ReturnHosts.normalizedEntry(host) else {
-                    throw PorticoError.invalid("'\(host)' is not a valid return host (a host name, or *.domain)")
+                    throw PorticoError.invalid("'\(LogText.escaped(host))' is not a valid return host (a host name, or *.domain)")
                 }
                 return normalized
             }
@@ -98,8 +98,10 @@ public enum Organizations {
         ] {
             guard let value else { continue }
             if let url = value, !url.isEmpty {
-                guard ReturnHosts.isHTTPURL(url) else { throw PorticoError.invalid("\(label) must be an http(s) URL: \(url)") }
-                org[keyPath: keyPath] = url
+                guard let (safe, _) = ReturnHosts.httpURL(url) else {
+                    throw PorticoError.invalid("\(label) must be an http(s) URL without spaces or control characters: \(LogText.escaped(url))")
+                }
+                org[keyPath: keyPath] = safe
             } else {
                 org[keyPath: keyPath] = nil
             }

@@ -6,8 +6,10 @@ import SQLKit
 public enum PartnerApps {
     /// `launch_url` must be https, or http on a loopback host.
     public static func isValidLaunchURL(_ url: String) -> Bool {
-        guard ReturnHosts.isHTTPURL(url), let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(),
-              let host = c.host?.lowercased(), c.fragment == nil
+        guard url.utf8.count <= 2048, !SafeText.hasControlOrSpace(url), !ReturnHosts.hasControlOrSpace(percentDecoding: url),
+              let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              c.percentEncodedUser == nil, c.percentEncodedPassword == nil,
+              let host = c.host?.lowercased(), !host.isEmpty, c.fragment == nil
         else { return false }
         if scheme == "https" { return true }
         return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host == "::1" || host.hasPrefix("127.")
@@ -25,7 +27,7 @@ public enum PartnerApps {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed.count <= 200 else { throw PorticoError.invalid("name must be 1-200 characters") }
         guard isValidLaunchURL(launchURL) else {
-            throw PorticoError.invalid("launch URL must be https (http only for loopback hosts): \(launchURL)")
+            throw PorticoError.invalid("launch URL must be https (http only for loopback hosts): \(LogText.escaped(launchURL))")
         }
         let key = Secrets.hex(byteCount: 16)
         let app = PartnerApp()

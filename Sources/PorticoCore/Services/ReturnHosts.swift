@@ -50,24 +50,76 @@ public enum ReturnHosts {
         }
     }
 
-    /// An absolute http(s) URL with a host and no userinfo.
-    public static func isHTTPURL(_ string: String) -> Bool {
-        guard let components = URLComponents(string: string),
+    /// An absolute http(s) URL that is safe to store and to send as a `Location`:
+    /// a host, no userinfo, at most 2,048 characters, and no ASCII control character
+    /// or whitespace, raw or percent-decoded (SPEC §4), so no CR or LF from input can
+    /// ever reach a header. The host, percent-decoded, holds only letters, digits, `-`
+    /// and `.` (international names as such or in their `xn--` form).
+    ///
+    /// Returns the URL re-serialized from its parts (scheme and host lowercased, the
+    /// host IDNA-encoded without a trailing dot): callers store and send that, never
+    /// the input, so the check and the use cannot disagree.
+    public static func httpURL(_ string: String) -> (url: String, host: String)? {
+        guard !string.isEmpty, string.utf8.count <= 2048, !SafeText.hasControlOrSpace(string),
+              !hasControlOrSpace(percentDecoding: string),
+              let components = URLComponents(string: string),
               let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = components.host, !host.isEmpty,
-              components.user == nil, components.password == nil
-        else { return false }
-        return true
+              components.percentEncodedUser == nil, components.percentEncodedPassword == nil,
+              let rawHost = components.percentEncodedHost, !rawHost.isEmpty,
+              let decodedHost = rawHost.removingPercentEncoding,
+              decodedHost.unicodeScalars.allSatisfy({ !$0.isASCII || isHostCharacter($0) }),
+              let host = normalizedHost(decodedHost), !host.isEmpty, !host.hasPrefix("."), !host.contains(".."),
+              host.unicodeScalars.allSatisfy(isHostCharacter)
+        else { return nil }
+        if let port = components.port, !(1...65535).contains(port) { return nil }
+        var rebuilt = URLComponents()
+        rebuilt.scheme = scheme
+        rebuilt.percentEncodedHost = host
+        rebuilt.port = components.port
+        rebuilt.percentEncodedPath = components.percentEncodedPath
+        rebuilt.percentEncodedQuery = components.percentEncodedQuery
+        rebuilt.percentEncodedFragment = components.percentEncodedFragment
+        guard let url = rebuilt.string, !SafeText.hasControlOrSpace(url) else { return nil }
+        return (url, host)
     }
 
-    /// The URL if it is an http(s) URL whose host is allowed by `entries`, else nil.
+    /// An absolute http(s) URL by the rules of `httpURL`.
+    public static func isHTTPURL(_ string: String) -> Bool {
+        httpURL(string) != nil
+    }
+
+    /// The URL, re-serialized, if it is an http(s) URL (`httpURL`) whose host is
+    /// allowed by `entries`; else nil.
     public static func allowedURL(_ string: String, entries: [String]) -> String? {
-        guard isHTTPURL(string), let components = URLComponents(string: string),
-              let rawHost = components.percentEncodedHost ?? components.host,
-              let host = normalizedHost(rawHost.removingPercentEncoding ?? rawHost),
-              isAllowed(host: host, entries: entries)
-        else { return nil }
-        return string
+        guard let (url, host) = httpURL(string), isAllowed(host: host, entries: entries) else { return nil }
+        return url
+    }
+
+    private static func isHostCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "-", ".": true
+        default: false
+        }
+    }
+
+    /// Whether the text, with every `%XX` decoded to its byte, holds a control
+    /// character, DEL or whitespace (an invalid escape is left as it is).
+    public static func hasControlOrSpace(percentDecoding text: String) -> Bool {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return false }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = Array(text.utf8)[...]
+        while let byte = iterator.popFirst() {
+            if byte == UInt8(ascii: "%"), iterator.count >= 2,
+               let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
+                iterator = iterator.dropFirst(2)
+                bytes.append(value)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        if bytes.contains(where: { $0 < 0x21 || $0 == 0x7f }) { return true }
+        return SafeText.hasControlOrSpace(String(decoding: bytes, as: UTF8.self))
     }
 }
 

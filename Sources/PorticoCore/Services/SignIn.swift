@@ -119,6 +119,15 @@ public enum SignIn {
         return now
     }
 
+    /// Where `/logout` sends the member of this session: `url` must already be the
+    /// re-serialized, allowed form (`ReturnHosts.allowedURL`); anything else is refused.
+    public static func setReturnURL(_ url: String, sessionID: UUID, store: PorticoStore) async throws {
+        guard let (safe, _) = ReturnHosts.httpURL(url), safe == url else { throw PorticoError.invalid("return_url is not a clean http(s) URL") }
+        try await store.write { db in
+            try await db.sql.raw("UPDATE sessions SET return_url = \(bind: safe) WHERE id = \(bind: sessionID)").run()
+        }
+    }
+
     /// Ends the session whose cookie hashes to `hash` (if any) and returns what it knew.
     public static func end(hash: String, store: PorticoStore) async throws -> (returnURL: String?, subscriptionID: UUID?)? {
         try await store.write { db in

@@ -5,31 +5,6 @@ import Glibc
 import Darwin
 #endif
 
-/// An IP address as bytes: 4 for IPv4, 16 for IPv6.
-public struct WebhookIP: Sendable, Hashable, CustomStringConvertible {
-    public let bytes: [UInt8]
-
-    /// Nil unless there are exactly 4 or 16 bytes.
-    public init?(bytes: [UInt8]) {
-        guard bytes.count == 4 || bytes.count == 16 else { return nil }
-        self.bytes = bytes
-    }
-
-    public var isIPv4: Bool { bytes.count == 4 }
-
-    /// Canonical text: dotted decimal for IPv4, the compressed form (`::1`,
-    /// `::ffff:127.0.0.1`) for IPv6, without brackets.
-    public var description: String {
-        if isIPv4 { return bytes.map(String.init).joined(separator: ".") }
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let written = bytes.withUnsafeBytes { raw in
-            inet_ntop(AF_INET6, raw.baseAddress, &text, socklen_t(text.count))
-        }
-        guard written != nil else { return bytes.map { String($0, radix: 16) }.joined(separator: ":") }
-        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-}
-
 /// Why a webhook target was refused.
 public enum WebhookTargetError: Error, Equatable, Sendable {
     /// The URL is malformed; the text says what is wrong.
@@ -72,11 +47,11 @@ public struct WebhookTarget: Sendable {
     /// The explicit port, or the scheme's default.
     public var port: Int
     /// The one checked address to connect to.
-    public var address: WebhookIP
+    public var address: IPAddress
     /// True when the URL's host was itself an address (in any numeric form).
     public var hostIsAddress: Bool
 
-    public init(url: URL, scheme: String, host: String, port: Int, address: WebhookIP, hostIsAddress: Bool) {
+    public init(url: URL, scheme: String, host: String, port: Int, address: IPAddress, hostIsAddress: Bool) {
         self.url = url
         self.scheme = scheme
         self.host = host
@@ -88,7 +63,7 @@ public struct WebhookTarget: Sendable {
 
 /// Turns a host name into addresses. The live one asks the system; tests pass a fake.
 public protocol HostResolver: Sendable {
-    func addresses(of host: String) async throws -> [WebhookIP]
+    func addresses(of host: String) async throws -> [IPAddress]
 }
 
 /// The system resolver (`getaddrinfo`, AF_UNSPEC, SOCK_STREAM). The lookup blocks, so it
@@ -96,7 +71,7 @@ public protocol HostResolver: Sendable {
 public struct SystemHostResolver: HostResolver {
     public init() {}
 
-    public func addresses(of host: String) async throws -> [WebhookIP] {
+    public func addresses(of host: String) async throws -> [IPAddress] {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 continuation.resume(with: Result { try Self.lookUp(host) })
@@ -110,7 +85,7 @@ public struct SystemHostResolver: HostResolver {
         let reason: String
     }
 
-    static func lookUp(_ host: String) throws -> [WebhookIP] {
+    static func lookUp(_ host: String) throws -> [IPAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Darwin)
@@ -125,7 +100,7 @@ public struct SystemHostResolver: HostResolver {
         }
         defer { freeaddrinfo(list) }
 
-        var found: [WebhookIP] = []
+        var found: [IPAddress] = []
         var entry = list
         while let info = entry?.pointee {
             entry = info.ai_next
@@ -138,7 +113,7 @@ public struct SystemHostResolver: HostResolver {
                 let address = socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
                 bytes = withUnsafeBytes(of: address) { Array($0) }
             }
-            if let ip = WebhookIP(bytes: bytes), !found.contains(ip) { found.append(ip) }
+            if let ip = IPAddress(bytes: bytes), !found.contains(ip) { found.append(ip) }
         }
         return found
     }
@@ -164,7 +139,7 @@ public enum WebhookTargets {
     public static func validate(_ raw: String, allowPrivate: Bool, resolver: any HostResolver) async throws -> String {
         let parsed = try parse(raw, allowPrivate: allowPrivate)
         if allowPrivate || parsed.address != nil { return parsed.url.absoluteString }
-        let addresses: [WebhookIP]
+        let addresses: [IPAddress]
         do {
             addresses = try await resolver.addresses(of: parsed.host)
         } catch {
@@ -183,7 +158,7 @@ public enum WebhookTargets {
     /// lookup throws `unresolvable`.
     public static func resolve(_ url: String, allowPrivate: Bool, resolver: any HostResolver) async throws -> WebhookTarget {
         let parsed = try parse(url, allowPrivate: allowPrivate)
-        var addresses: [WebhookIP] = []
+        var addresses: [IPAddress] = []
         if let address = parsed.address {
             addresses = [address]
         } else {
@@ -204,17 +179,20 @@ public enum WebhookTargets {
     }
 
     /// The refused ranges of SPEC §7 (all of them apply only when private targets are
-    /// not allowed). IPv6 forms that carry an IPv4 address are judged by that address.
-    public static func isRefused(_ ip: WebhookIP) -> Bool {
+    /// not allowed). IPv6 is judged by an allowlist: only global unicast (`2000::/3`)
+    /// outside its special-purpose blocks is accepted, so a range nobody listed
+    /// (site-local `fec0::/10`, IPv4-translated `::ffff:0:0:0/96`, …) fails closed. IPv6
+    /// forms that carry an IPv4 address (mapped, NAT64, 6to4) are judged by that address.
+    public static func isRefused(_ ip: IPAddress) -> Bool {
         let b = ip.bytes
         if ip.isIPv4 { return isRefusedIPv4(b) }
-        if let embedded = embeddedIPv4(b), isRefusedIPv4(embedded) { return true }
-        let isUnspecified = b.allSatisfy { $0 == 0 }                      // ::
-        let isLoopback = b.dropLast().allSatisfy { $0 == 0 } && b[15] == 1 // ::1
-        let isUniqueLocal = b[0] & 0xfe == 0xfc                           // fc00::/7
-        let isLinkLocal = b[0] == 0xfe && b[1] & 0xc0 == 0x80              // fe80::/10
-        let isMulticast = b[0] == 0xff                                    // ff00::/8
-        return isUnspecified || isLoopback || isUniqueLocal || isLinkLocal || isMulticast
+        if let embedded = embeddedIPv4(b) { return isRefusedIPv4(embedded) }
+        guard b[0] & 0xe0 == 0x20 else { return true }                        // outside 2000::/3
+        let word0 = UInt16(b[0]) << 8 | UInt16(b[1]), word1 = UInt16(b[2]) << 8 | UInt16(b[3])
+        if word0 == 0x2001, word1 < 0x0200 { return true }                    // 2001::/23 (IETF: Teredo, benchmarking, ORCHID…)
+        if word0 == 0x2001, word1 == 0x0db8 { return true }                   // 2001:db8::/32 documentation
+        if word0 == 0x3fff, word1 < 0x1000 { return true }                    // 3fff::/20 documentation
+        return false
     }
 
     /// Parses a host that is an address: IPv4 the way `inet_aton` does (1 to 4 dotted
@@ -222,7 +200,7 @@ public enum WebhookTargets {
     /// filling the remaining bytes: `127.1`, `0x7f000001`, `2130706433`), or IPv6 with
     /// or without brackets (including an embedded IPv4, `::ffff:127.0.0.1`). Nil when
     /// `host` is not such an address or a part is out of range.
-    public static func parseAddress(_ host: String) -> WebhookIP? {
+    public static func parseAddress(_ host: String) -> IPAddress? {
         if host.hasPrefix("[") || host.hasSuffix("]") {
             guard host.count >= 2, host.hasPrefix("["), host.hasSuffix("]") else { return nil }
             return parseIPv6(String(host.dropFirst().dropLast()))
@@ -238,7 +216,7 @@ public enum WebhookTargets {
         var scheme: String
         var host: String
         var port: Int
-        var address: WebhookIP?
+        var address: IPAddress?
     }
 
     /// Everything that can be decided without DNS: the URL's shape, its scheme, its
@@ -275,7 +253,7 @@ public enum WebhookTargets {
         }
 
         var host = rawHost.lowercased()
-        let address: WebhookIP?
+        let address: IPAddress?
         let hostInURL: String
         if host.hasPrefix("[") {
             guard let ip = parseAddress(host), !ip.isIPv4 else {
@@ -350,7 +328,7 @@ public enum WebhookTargets {
 
     // MARK: - Parsing addresses
 
-    private static func parseIPv4(_ host: String) -> WebhookIP? {
+    private static func parseIPv4(_ host: String) -> IPAddress? {
         var text = Substring(host)
         if text.hasSuffix(".") { text = text.dropLast() }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
@@ -368,7 +346,7 @@ public enum WebhookTargets {
         for (index, value) in values.enumerated() {
             number |= value << UInt32(24 - 8 * index)
         }
-        return WebhookIP(bytes: [UInt8(number >> 24), UInt8((number >> 16) & 0xff), UInt8((number >> 8) & 0xff), UInt8(number & 0xff)])
+        return IPAddress(bytes: [UInt8(number >> 24), UInt8((number >> 16) & 0xff), UInt8((number >> 8) & 0xff), UInt8(number & 0xff)])
     }
 
     /// One part: `0x…` hex, `0…` octal, otherwise decimal; nil when empty, not a number
@@ -390,13 +368,13 @@ public enum WebhookTargets {
     }
 
     /// IPv6 text without brackets, by `inet_pton` (no zone index).
-    private static func parseIPv6(_ text: String) -> WebhookIP? {
+    private static func parseIPv6(_ text: String) -> IPAddress? {
         guard !text.isEmpty, text.utf8.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }) else {
             return nil
         }
         var bytes = [UInt8](repeating: 0, count: 16)
         let status = bytes.withUnsafeMutableBytes { inet_pton(AF_INET6, text, $0.baseAddress) }
-        return status == 1 ? WebhookIP(bytes: bytes) : nil
+        return status == 1 ? IPAddress(bytes: bytes) : nil
     }
 
     private static func isDecimalDigit(_ c: UInt8) -> Bool {
@@ -410,25 +388,27 @@ public enum WebhookTargets {
     // MARK: - Ranges
 
     private static func isRefusedIPv4(_ b: [UInt8]) -> Bool {
-        switch (b[0], b[1]) {
-        case (0, _), (10, _), (127, _): return true            // 0/8, 10/8, 127/8
-        case (100, let x) where x & 0xc0 == 64: return true   // 100.64/10
-        case (169, 254), (192, 168): return true              // 169.254/16, 192.168/16
-        case (172, let x) where x & 0xf0 == 16: return true   // 172.16/12
-        case (198, let x) where x & 0xfe == 18: return true   // 198.18/15
-        case (224..., _): return true                         // 224/3
+        switch (b[0], b[1], b[2]) {
+        case (0, _, _), (10, _, _), (127, _, _): return true            // 0/8, 10/8, 127/8
+        case (100, let x, _) where x & 0xc0 == 64: return true         // 100.64/10
+        case (169, 254, _), (192, 168, _): return true                 // 169.254/16, 192.168/16
+        case (172, let x, _) where x & 0xf0 == 16: return true         // 172.16/12
+        case (198, let x, _) where x & 0xfe == 18: return true         // 198.18/15
+        case (192, 0, 0), (192, 0, 2), (192, 88, 99): return true      // IETF, TEST-NET-1, 6to4 relay
+        case (198, 51, 100), (203, 0, 113): return true                // TEST-NET-2, TEST-NET-3
+        case (224..., _, _): return true                               // 224/3
         default: return false
         }
     }
 
     /// The IPv4 address an IPv6 address carries, in the forms that reach it:
-    /// IPv4-mapped (::ffff:0:0/96), IPv4-compatible (::/96), NAT64 (64:ff9b::/96 and
-    /// 64:ff9b:1::/48, the last 32 bits) and 6to4 (2002::/16, bits 16 to 48).
+    /// IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96 and 64:ff9b:1::/48, the last 32
+    /// bits) and 6to4 (2002::/16, bits 16 to 48). The deprecated IPv4-compatible form
+    /// (::/96) and IPv4-translated (::ffff:0:0:0/96) are not global unicast: refused.
     private static func embeddedIPv4(_ b: [UInt8]) -> [UInt8]? {
         let last32 = Array(b[12..<16])
         let zeros = { (range: Range<Int>) in b[range].allSatisfy { $0 == 0 } }
         if zeros(0..<10), b[10] == 0xff, b[11] == 0xff { return last32 }      // ::ffff:a.b.c.d
-        if zeros(0..<12) { return last32 }                                    // ::a.b.c.d
         if b[0..<4].elementsEqual([0x00, 0x64, 0xff, 0x9b]) {
             if zeros(4..<12) { return last32 }                                // 64:ff9b::/96
             if b[4] == 0x00, b[5] == 0x01 { return last32 }                   // 64:ff9b:1::/48

@@ -29,8 +29,13 @@ public enum PorticoJSON {
 
 /// RFC 3339 in UTC with `Z`, whole seconds (what every Portico time looks like on the wire).
 public enum RFC3339 {
+    /// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: a time outside is written as the
+    /// nearer of the two (and a NaN as the first) instead of trapping in `time_t(_:)`.
+    static let representable: ClosedRange<Double> = -62_135_596_800 ... 253_402_300_799
+
     public static func string(from date: Date) -> String {
-        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        var t = time_t(seconds.isNaN ? representable.lowerBound : min(max(seconds, representable.lowerBound), representable.upperBound))
         var parts = tm()
         gmtime_r(&t, &parts)
         let year = Int(parts.tm_year) + 1900

@@ -1,0 +1,66 @@
+import FluentKit
+import Foundation
+
+/// Verifies a password against a stored hash, away from the database's threads. The
+/// live one (bcrypt on a small pool of its own) throws `PasswordCheckBusy` at once
+/// when its queue is full; tests may pass a cheaper one.
+public protocol PasswordVerifier: Sendable {
+    /// With `hash` nil (no such admin), verifies against a decoy hash of the same cost,
+    /// so a miss costs what a hit costs, and answers false.
+    func verify(_ password: String, hash: String?) async throws -> Bool
+}
+
+/// Too many password checks are queued: answer 429/503 now rather than wait (SPEC §9).
+public struct PasswordCheckBusy: Error, Sendable {
+    public init() {}
+}
+
+/// The one admin credential check, used by the admin sign-in page and by the SSO API's
+/// Authenticate: throttle per account and per address (counted before verifying),
+/// bcrypt even for an unknown email (same cost, so timing does not tell which emails
+/// exist), one answer for every kind of wrong credentials.
+public enum AdminCredentials {
+    public enum Outcome: Sendable {
+        case verified(Admin)
+        case wrong
+        case throttled(retryAfter: Int)
+    }
+
+    /// The throttle keys of one attempt: the account (first) and the client address.
+    public static func throttleKeys(email: String, ip: String?) -> [String] {
+        ["account:" + email, "ip:" + (ip ?? "unknown")]
+    }
+
+    /// `email` as typed (trimmed and lowercased here). Throws `PasswordCheckBusy` when
+    /// the verifier's queue is full; the attempt is then not counted as a failure.
+    public static func check(
+        email rawEmail: String, password: String, ip: String?, now: Date,
+        throttle: LoginThrottle, verifier: any PasswordVerifier, on db: any Database
+    ) async throws -> Outcome {
+        let email = normalizedEmail(rawEmail)
+        let attempt: LoginThrottle.Attempt
+        switch throttle.begin(throttleKeys(email: email, ip: ip), now: now) {
+        case .refused(let wait): return .throttled(retryAfter: wait)
+        case .allowed(let reserved): attempt = reserved
+        }
+        var succeeded = false
+        var counts = true
+        defer { if counts { throttle.finish(attempt, succeeded: succeeded, now: now) } }
+        let admin = email.isEmpty ? nil : try await Admin.query(on: db).filter(\.$email == email).first()
+        let verified: Bool
+        do {
+            verified = try await verifier.verify(password, hash: admin?.passwordHash)
+        } catch let busy as PasswordCheckBusy {
+            throttle.cancel(attempt)
+            counts = false
+            throw busy
+        }
+        guard let admin, verified, !password.isEmpty else { return .wrong }
+        succeeded = true
+        return .verified(admin)
+    }
+
+    public static func normalizedEmail(_ email: String) -> String {
+        email.trimmingCharacters(in: .whitespaces).lowercased()
+    }
+}
