@@ -32,6 +32,12 @@ public struct PorticoConfig: Sendable {
     public var eventRetentionDays: Int
     public var logLevel: Logger.Level
     public var curriculumPath: String?
+    /// A connection idle this long is closed, and a request body must arrive within it
+    /// (SPEC §9: 30 s; tests shorten it).
+    public var clientTimeout: Int64 = 30
+    /// bcrypt checks for sign-ins: threads of their own pool, and how many may wait.
+    public var passwordCheckThreads: Int = 2
+    public var passwordCheckQueue: Int = 16
 
     public var publicURLIsHTTPS: Bool { publicURL.lowercased().hasPrefix("https://") }
 

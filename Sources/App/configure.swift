@@ -57,7 +57,7 @@ public func configure(
         keyUse: KeyUseThrottle(),
         launchKeys: LaunchKeys(configuredSecret: config.secret, store: store),
         loginThrottle: LoginThrottle(),
-        passwords: BcryptVerifier(),
+        passwords: BcryptVerifier(threads: config.passwordCheckThreads, queueLimit: config.passwordCheckQueue),
         webhookResolver: webhookResolver,
         webhookClients: WebhookClients(eventLoopGroup: app.eventLoopGroup, timeout: config.webhookTimeout)
     )
@@ -72,9 +72,9 @@ public func configure(
     app.middleware.use(RequestLogMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(PorticoErrorMiddleware())
-    app.middleware.use(InputGuardMiddleware())
+    app.middleware.use(InputGuardMiddleware(bodyDeadline: .seconds(config.clientTimeout)))
     // A connection that sends nothing (or receives nothing) for 30 s is closed (SPEC §9).
-    app.http.server.configuration.idleTimeout = .seconds(30)
+    app.http.server.configuration.idleTimeout = .seconds(config.clientTimeout)
     try routes(app)
 
     if runBackgroundJobs {

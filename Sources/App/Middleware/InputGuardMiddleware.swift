@@ -9,11 +9,11 @@ import Vapor
 /// error format: SQLite's C API would cut a text at a NUL and PostgreSQL refuses one,
 /// so a NUL is refused where it enters, for every field of every surface).
 struct InputGuardMiddleware: AsyncMiddleware {
-    static let bodyDeadline: TimeAmount = .seconds(30)
+    var bodyDeadline: TimeAmount = .seconds(30)
     static let nulRefused = Abort(.unprocessableEntity, reason: "text must not contain NUL characters (\\u0000, %00)")
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if let body = try await Self.collectBody(request, deadline: Self.bodyDeadline), body.readableBytes > 0 {
+        if let body = try await Self.collectBody(request, deadline: bodyDeadline), body.readableBytes > 0 {
             let bytes = body.readableBytesView
             let hasNUL = request.headers.contentType == .urlEncodedForm
                 ? SafeText.formHasNUL(bytes)
@@ -37,7 +37,7 @@ struct InputGuardMiddleware: AsyncMiddleware {
             if first { promise.completeWith(result) }
         }
         let timer = eventLoop.scheduleTask(in: deadline) {
-            settle(.failure(Abort(.requestTimeout, reason: "the request body did not arrive within 30 s")))
+            settle(.failure(Abort(.requestTimeout, reason: "the request body did not arrive in time")))
         }
         request.body.collect(max: JSONBody.maxBodyBytes).whenComplete { result in
             timer.cancel()

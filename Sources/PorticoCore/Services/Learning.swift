@@ -92,23 +92,26 @@ public enum Learning {
         try await store.write { db in
             guard let interview = try await interview(id: interviewID, user: user, on: db) else { throw PorticoError.notFound("no such interview") }
             guard interview.status == .inProgress else { throw PorticoError.conflict("this interview is already complete") }
-            guard (1...interview.questionsTotal).contains(number) else { throw PorticoError.invalid("no question \(number)") }
-            let existing = try await InterviewAnswer.query(on: db)
-                .filter(\.$interviewID == interviewID).filter(\.$questionNumber == number).first()
-            if let existing {
-                existing.answer = trimmed
-                try await existing.save(on: db)
-            } else {
-                let answer = InterviewAnswer()
-                answer.interviewID = interviewID
-                answer.questionNumber = number
-                answer.answer = trimmed
-                answer.createdAt = now
-                try await answer.create(on: db)
-                interview.questionsAnswered += 1
+            guard interview.questionsTotal >= 1, (1...interview.questionsTotal).contains(number) else {
+                throw PorticoError.invalid("no question \(number)")
             }
-            interview.updatedAt = now
-            try await interview.save(on: db)
+            // Insert the answer, or replace the one there; the count grows only on an
+            // insert, in SQL, so two answers at once on PostgreSQL lose neither.
+            let inserted = try await db.sql.raw("""
+                INSERT INTO interview_answers (id, interview_id, question_number, answer, created_at) \
+                VALUES (\(bind: UUID.timeOrdered()), \(bind: interviewID), \(bind: number), \(bind: trimmed), \(bind: now)) \
+                ON CONFLICT (interview_id, question_number) DO NOTHING RETURNING id
+                """).first()
+            if inserted == nil {
+                try await db.sql.raw("""
+                    UPDATE interview_answers SET answer = \(bind: trimmed) \
+                    WHERE interview_id = \(bind: interviewID) AND question_number = \(bind: number)
+                    """).run()
+            }
+            try await db.sql.raw("""
+                UPDATE interviews SET updated_at = \(bind: now), \
+                questions_answered = questions_answered + \(bind: inserted == nil ? 0 : 1) WHERE id = \(bind: interviewID)
+                """).run()
         }
     }
 

@@ -138,10 +138,8 @@ public enum Users {
         _ user: UserRecord, course: Curriculum.Course, actor: String, ip: String?, now: Date, store: PorticoStore
     ) async throws -> (EnrollmentSnapshot, created: Bool) {
         try await store.write { db in
-            if let existing = try await Enrollment.query(on: db)
-                .filter(\.$subscriptionID == user.subscriptionID).filter(\.$courseID == course.id).first() {
-                return (EnrollmentSnapshot(existing, course: course), false)
-            }
+            // Insert unless the course is taken, then read back: never check-then-insert,
+            // which two identical requests on PostgreSQL would both pass.
             let enrollment = Enrollment()
             enrollment.id = UUID.timeOrdered()
             enrollment.subscriptionID = user.subscriptionID
@@ -150,7 +148,18 @@ public enum Users {
             enrollment.status = .active
             enrollment.lessonsCompleted = 0
             enrollment.createdAt = now
-            try await enrollment.create(on: db)
+            let inserted = try await db.sql.raw("""
+                INSERT INTO enrollments (id, created_at, subscription_id, user_id, course_id, status, lessons_completed) \
+                VALUES (\(bind: enrollment.id), \(bind: now), \(bind: user.subscriptionID), \(bind: user.id), \(bind: course.id), \
+                \(bind: Enrollment.Status.active.rawValue), 0) \
+                ON CONFLICT (subscription_id, course_id) DO NOTHING RETURNING id
+                """).first()
+            guard inserted != nil else {
+                guard let existing = try await Enrollment.query(on: db)
+                    .filter(\.$subscriptionID == user.subscriptionID).filter(\.$courseID == course.id).first()
+                else { throw PorticoError.conflict("the enrollment changed while it was being created; try again") }
+                return (EnrollmentSnapshot(existing, course: course), false)
+            }
             let snapshot = EnrollmentSnapshot(enrollment, course: course)
             try await Outbox.append(
                 .enrollmentCreated, orgID: user.orgID, userID: user.id,
@@ -168,12 +177,18 @@ public enum Users {
     ) async throws -> (Subscription, created: Bool) {
         let orgID = try org.requireID()
         return try await store.write { db in
-            if let existing = try await Subscription.query(on: db)
-                .filter(\.$userID == user.id).filter(\.$orgID == orgID).first() {
+            // Insert unless subscribed, then read back (never check-then-insert).
+            let subscription = Subscription(userID: user.id, orgID: orgID, now: now)
+            let inserted = try await db.sql.raw("""
+                INSERT INTO subscriptions (id, created_at, user_id, org_id) \
+                VALUES (\(bind: subscription.id), \(bind: now), \(bind: user.id), \(bind: orgID)) \
+                ON CONFLICT (user_id, org_id) DO NOTHING RETURNING id
+                """).first()
+            guard inserted != nil else {
+                guard let existing = try await Subscription.query(on: db).filter(\.$userID == user.id).filter(\.$orgID == orgID).first()
+                else { throw PorticoError.conflict("the subscription changed while it was being created; try again") }
                 return (existing, false)
             }
-            let subscription = Subscription(userID: user.id, orgID: orgID, now: now)
-            try await subscription.create(on: db)
             try await Audit.record(orgID: user.orgID, actor: actor, action: "subscription.create", target: "\(user.partnerID)/\(org.slug)", at: now, ip: ip, on: db)
             return (subscription, true)
         }

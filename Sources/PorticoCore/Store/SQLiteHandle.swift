@@ -75,7 +75,8 @@ final class SQLiteHandle {
             case .null: sqlite_nio_sqlite3_bind_null(statement, position)
             case .integer(let v): sqlite_nio_sqlite3_bind_int64(statement, position, v)
             case .real(let v): sqlite_nio_sqlite3_bind_double(statement, position, v)
-            case .text(let v): sqlite_nio_sqlite3_bind_text(statement, position, v, -1, transientText)
+            // With its byte length, never -1: the text is all of it, whatever it holds.
+            case .text(let v): sqlite_nio_sqlite3_bind_text64(statement, position, v, UInt64(v.utf8.count), transientText, UInt8(SQLITE_UTF8))
             }
             guard rc == SQLITE_OK else { throw failure(rc) }
         }
@@ -121,7 +122,9 @@ struct SQLiteRowView {
 
     func string(_ column: Int32) -> String? {
         guard let text = sqlite_nio_sqlite3_column_text(statement, column) else { return nil }
-        return String(cString: text)
+        // By its byte length, as it was bound: all of the text, never cut at a NUL.
+        let count = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
+        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 
     func int(_ column: Int32) -> Int64? { isNull(column) ? nil : sqlite_nio_sqlite3_column_int64(statement, column) }

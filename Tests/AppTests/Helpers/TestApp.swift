@@ -24,6 +24,7 @@ struct TestApp {
     static func run(
         clock: FixedClock = FixedClock(),
         adjust: (inout PorticoConfig) -> Void = { _ in },
+        prepare: (Application) -> Void = { _ in },
         _ body: (TestApp) async throws -> Void
     ) async throws {
         let name = "t_" + Secrets.alphanumeric(count: 12)
@@ -41,6 +42,7 @@ struct TestApp {
         adjust(&config)
 
         let app = try await Application.make(.testing)
+        prepare(app)
         do {
             try await configure(app, config: config, clock: clock)
             if postgresURL != nil {
