@@ -22,11 +22,22 @@ public func configure(
 
     // Storage. SQL is never logged with its bound values: SQLite logs none, and
     // PostgreSQL's level (trace) is below what any of Portico's loggers let through.
+    let sqlitePath: String?
     switch config.storage {
     case .sqliteFile(let path):
-        app.databases.use(.sqlite(.file(path), sqlLogLevel: nil), as: .sqlite)
+        sqlitePath = path
     case .sqliteMemory:
-        app.databases.use(.sqlite(.memory, sqlLogLevel: nil), as: .sqlite)
+        // The same SQLite store as for a file, on a private database in memory (a file
+        // on tmpfs where there is one), removed at shutdown.
+        let path = PrivateSQLiteFile.make()
+        app.lifecycle.use(PrivateSQLiteFile(path: path))
+        sqlitePath = path
+    case .postgres:
+        sqlitePath = nil
+    }
+    switch config.storage {
+    case .sqliteFile, .sqliteMemory:
+        app.databases.use(.sqlite(.file(sqlitePath!), sqlLogLevel: nil), as: .sqlite)
     case .postgres(let url, let searchPath):
         var pg = try SQLPostgresConfiguration(url: url)
         if let searchPath { pg.searchPath = [searchPath] }
@@ -49,7 +60,7 @@ public func configure(
     app.portico = PorticoServices(
         config: config,
         store: store,
-        hotPaths: hotPathStore(config.storage, store: store),
+        hotPaths: sqlitePath.map { SQLiteHotPathStore(path: $0, store: store) } ?? PostgresHotPathStore(store: store),
         clock: clock,
         curriculum: curriculum,
         rateLimiter: config.rateLimit.map { RateLimiter(limit: $0) },
@@ -82,14 +93,21 @@ public func configure(
     }
 }
 
-/// The hot paths on SQLite's C API with group commit for an SQLite file, as prepared
-/// statements on PostgreSQL, in plain SQL through SQLKit for in-memory SQLite (one
-/// connection's database).
-private func hotPathStore(_ storage: PorticoConfig.Storage, store: PorticoStore) -> any HotPathStore {
-    switch storage {
-    case .sqliteFile(let path): SQLiteHotPathStore(path: path, store: store)
-    case .postgres: PostgresHotPathStore(store: store)
-    case .sqliteMemory: SQLHotPathStore(store: store)
+/// `DATABASE_URL=sqlite::memory:`: a database file of this process only, in memory
+/// (`/dev/shm`) where the system has it, deleted with its WAL at shutdown.
+struct PrivateSQLiteFile: LifecycleHandler {
+    let path: String
+
+    static func make() -> String {
+        var isDirectory: ObjCBool = false
+        let shm = FileManager.default.fileExists(atPath: "/dev/shm", isDirectory: &isDirectory) && isDirectory.boolValue
+            && FileManager.default.isWritableFile(atPath: "/dev/shm")
+        let directory = shm ? "/dev/shm" : NSTemporaryDirectory()
+        return (directory as NSString).appendingPathComponent("portico-memory-\(Secrets.hex(byteCount: 8)).sqlite")
+    }
+
+    func shutdown(_ application: Application) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 }
 

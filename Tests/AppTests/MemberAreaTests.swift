@@ -44,7 +44,7 @@ struct MemberAreaTests {
             // And the other way: progress recorded elsewhere appears on the dashboard.
             let user = try #require(try await User.query(on: t.store.db).first())
             for n in 2...total {
-                try await Learning.completeChapter(n, user: try #require(try await SQLHotPathStore.user(id: user.id!, on: t.sql)),
+                try await Learning.completeChapter(n, user: try #require(try await Users.record(id: user.id!, on: t.sql)),
                                                    curriculum: t.portico.curriculum, now: t.clock.now(), store: t.store)
             }
             #expect(try await t.page("/members/dashboard", cookie: cookie).text.contains("\(total) of \(total) chapters · 100%"))

@@ -51,7 +51,7 @@ extension Request {
         let portico = self.portico
         let now = portico.clock.now()
         guard let session = try await SignIn.session(hash: hash, now: now, store: portico.store),
-              let user = try await SQLHotPathStore.user(id: session.userID, on: portico.store.sql), user.isLive(at: now)
+              let user = try await Users.record(id: session.userID, on: portico.store.sql), user.isLive(at: now)
         else { return nil }
         logger[metadataKey: "user"] = .string(user.id.uuidString.lowercased())
         return MemberContext(session: session, user: user)

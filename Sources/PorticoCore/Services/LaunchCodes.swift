@@ -105,6 +105,38 @@ public final class LaunchKeys: Sendable {
 }
 
 extension LaunchCodes {
+    /// A launch as the stores read it by id.
+    public struct StoredLaunch: Sendable {
+        public var appID: UUID
+        public var userID: UUID
+        public var expiresAt: Date
+        public var used: Bool
+
+        public init(appID: UUID, userID: UUID, expiresAt: Date, used: Bool) {
+            self.appID = appID
+            self.userID = userID
+            self.expiresAt = expiresAt
+            self.used = used
+        }
+    }
+
+    public enum Decision: Sendable {
+        case answer(LaunchRedemption)
+        /// Mark the launch used (only if no one else has) and answer `.redeemed(user)`.
+        case consume(UserRecord)
+    }
+
+    /// The stored half of SPEC §6's order, for a code that decrypted in time: the user
+    /// deleted or expired first (`user doesn't exist`, even though their launches are
+    /// gone), then a launch that is unknown, used, expired, or another app's or user's.
+    public static func decide(user: UserRecord?, launch: StoredLaunch?, appID: UUID, userID: UUID, now: Date) -> Decision {
+        guard let user, user.id == userID, user.isLive(at: now) else { return .answer(.userGone) }
+        guard let launch, !launch.used, launch.appID == appID, launch.userID == userID, launch.expiresAt >= now else {
+            return .answer(.notValid)
+        }
+        return .consume(user)
+    }
+
     /// Records a launch of `userID` to the app and returns its code.
     public static func issue(
         appID: UUID, userID: UUID, now: Date, hotPaths: any HotPathStore, keys: LaunchKeys

@@ -22,6 +22,27 @@ public enum Outbox {
         case webhookTest = "webhook.test"
     }
 
+    /// An event ready to be numbered and written: everything but its `sequence`, which
+    /// every store takes as the org's counter plus one, in the transaction that writes
+    /// the event (`UPDATE event_counters … RETURNING last_sequence`, then the insert).
+    public struct NewEvent: Sendable {
+        public var id: String
+        public var type: EventType
+        public var orgID: UUID
+        public var userID: UUID?
+        public var payload: String
+        public var at: Date
+
+        public init(_ type: EventType, orgID: UUID, userID: UUID?, data: some Encodable, at: Date) throws {
+            self.id = Outbox.newEventID()
+            self.type = type
+            self.orgID = orgID
+            self.userID = userID
+            self.payload = try Outbox.payload(data)
+            self.at = at
+        }
+    }
+
     /// Appends an event; call it inside `PorticoStore.write`, as late as the change allows
     /// (the counter row stays locked until the commit). Returns the event id.
     @discardableResult
@@ -33,31 +54,24 @@ public enum Outbox {
         at now: Date,
         on db: any Database
     ) async throws -> String {
+        try await append(NewEvent(type, orgID: orgID, userID: userID, data: data, at: now), on: db)
+    }
+
+    /// Numbers and writes `event` on this transaction's connection (both engines).
+    @discardableResult
+    public static func append(_ event: NewEvent, on db: any Database) async throws -> String {
         let sql = db.sql
-        let id = newEventID()
-        let payload = try payload(data)
-        if sql.dialect.name == "postgresql" {
-            // One statement: the counter row is locked one round trip less.
-            guard try await sql.raw("""
-                WITH next_sequence AS (\
-                UPDATE event_counters SET last_sequence = last_sequence + 1 WHERE org_id = \(bind: orgID) RETURNING last_sequence) \
-                INSERT INTO events (id, org_id, sequence, type, user_id, payload, created_at) \
-                SELECT \(bind: id), \(bind: orgID), last_sequence, \(bind: type.rawValue), \(bind: userID), \(bind: payload), \(bind: now) \
-                FROM next_sequence RETURNING id
-                """).first() != nil
-            else { throw OutboxError.missingCounter(orgID) }
-            return id
-        }
         guard let row = try await sql.raw("""
-            UPDATE event_counters SET last_sequence = last_sequence + 1 WHERE org_id = \(bind: orgID) RETURNING last_sequence
+            UPDATE event_counters SET last_sequence = last_sequence + 1 WHERE org_id = \(bind: event.orgID) RETURNING last_sequence
             """).first()
-        else { throw OutboxError.missingCounter(orgID) }
+        else { throw OutboxError.missingCounter(event.orgID) }
         let sequence = try row.decode(column: "last_sequence", as: Int64.self)
         try await sql.raw("""
             INSERT INTO events (id, org_id, sequence, type, user_id, payload, created_at) \
-            VALUES (\(bind: id), \(bind: orgID), \(bind: sequence), \(bind: type.rawValue), \(bind: userID), \(bind: payload), \(bind: now))
+            VALUES (\(bind: event.id), \(bind: event.orgID), \(bind: sequence), \(bind: event.type.rawValue), \(bind: event.userID), \
+            \(bind: event.payload), \(bind: event.at))
             """).run()
-        return id
+        return event.id
     }
 
     /// `evt_` and 24 random letters and digits.

@@ -27,6 +27,55 @@ public enum SignIn {
         public var tokenRedirect: String?
     }
 
+    /// Everything one sign-in writes, in one transaction: consume the token (when it is
+    /// single-use, only if no one else has), replace the browser's earlier session, the
+    /// new session, the audit entry `sso.login` and `user.signed_in`.
+    public struct Plan: Sendable {
+        public var tokenID: UUID
+        public var consume: Bool
+        public var user: UserRecord
+        public var replacedSessionHash: String?
+        public var session: SessionRecord
+        public var sessionHash: String
+        public var audit: Audit.Entry
+        public var event: Outbox.NewEvent
+        /// The answer once the plan is written.
+        public var signedIn: Outcome
+
+        /// The answer when the token was consumed by another request since it was read
+        /// (or deleted with its user): the plan is not written.
+        public func lostRace(tokenStillExists: Bool) -> Outcome {
+            tokenStillExists ? .used(subscriptionID: session.subscriptionID) : .unknown
+        }
+    }
+
+    public enum Decision: Sendable {
+        /// Nothing to write: this is the answer.
+        case answer(Outcome)
+        /// Write the plan (or, having lost a race, answer `lostRace`).
+        case write(Plan)
+    }
+
+    /// SPEC §4's rules for a token found by its hash, in order: unknown; used; expired;
+    /// its user gone or expired (unknown); else a new session. Both engines call this
+    /// and only read and write what it says.
+    public static func decide(_ token: SSOTokens.Stored?, request: Request) throws -> Decision {
+        guard let token else { return .answer(.unknown) }
+        if token.consumed { return .answer(.used(subscriptionID: token.subscriptionID)) }
+        guard token.expiresAt > request.now else { return .answer(.expired(subscriptionID: token.subscriptionID)) }
+        guard let user = token.user, user.isLive(at: request.now), let orgID = token.subscriptionOrgID else { return .answer(.unknown) }
+        let (secret, session) = newSession(
+            user: user, subscriptionID: token.subscriptionID, orgID: orgID, tokenDisplay: token.display, request: request
+        )
+        return .write(Plan(
+            tokenID: token.id, consume: token.singleUse, user: user, replacedSessionHash: request.previousSessionHash,
+            session: session, sessionHash: Secrets.sha256Hex(secret),
+            audit: .ssoLogin(user, at: request.now, ip: request.ip),
+            event: try Outbox.NewEvent(.userSignedIn, orgID: user.orgID, userID: user.id, data: UserEventData(user: UserSnapshot(user)), at: request.now),
+            signedIn: .signedIn(NewSession(secret: secret, session: session, purpose: token.purpose, tokenRedirect: token.redirectTo))
+        ))
+    }
+
     /// A new member session for a redeemed token: the cookie's secret (only its hash is
     /// stored) and the record. The token's display mode wins over the request's.
     static func newSession(

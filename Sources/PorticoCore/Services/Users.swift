@@ -5,6 +5,14 @@ import SQLKit
 /// Users of an organization, as the Partner API (and later the admin area) changes them.
 /// Every change and its event commit together.
 public enum Users {
+    /// The user with this id, with its subscription in its own org, live or not.
+    public static func record(id: UUID, on sql: any SQLDatabase) async throws -> UserRecord? {
+        try await sql.raw("""
+            SELECT \(unsafeRaw: StoredColumns.user) FROM users u \
+            JOIN subscriptions s ON s.user_id = u.id AND s.org_id = u.org_id WHERE u.id = \(bind: id)
+            """).first().map { try UserRecord(row: SQLKitRow($0)) }
+    }
+
     public struct ProfileChange: Sendable {
         public var email: String??
         public var firstName: String??
@@ -71,7 +79,7 @@ public enum Users {
             for id in ids {
                 try await store.write { db in
                     // Read again inside the transaction: the user may be gone already.
-                    guard let user = try await SQLHotPathStore.user(id: id, on: db.sql) else { return }
+                    guard let user = try await Users.record(id: id, on: db.sql) else { return }
                     try await removeUser(user, event: .userExpired, now: now, on: db)
                 }
                 removed += 1

@@ -1,29 +1,21 @@
 import Foundation
 import PostgresNIO
 
-/// SSO-token and launch-code redemption on PostgreSQL: a prepared read that answers
-/// every question of the rules, then one prepared statement that makes the whole
-/// change or nothing. Of two parallel redemptions of a single-use token or a launch
-/// code, the row lock of the consuming `UPDATE … WHERE consumed_at IS NULL` lets one
-/// win; the other sees the row consumed and writes nothing.
+/// SSO-token and launch-code redemption on PostgreSQL: a prepared read of everything
+/// the rules ask about, the decision (`SignIn.decide`, `LaunchCodes.decide`), then one
+/// prepared statement that makes the whole change or nothing. Of two parallel
+/// redemptions of a single-use token or a launch code, the row lock of the consuming
+/// `UPDATE … WHERE … IS NULL` lets one win; the other writes nothing.
 extension PostgresHotPathStore {
     public func redeemSSOToken(_ request: SignIn.Request) async throws -> SignIn.Outcome {
-        guard let token = try await first(SSOTokenStatement(hash: request.tokenHash)) else { return .unknown }
-        if token.consumedAt != nil { return .used(subscriptionID: token.subscriptionID) }
-        guard token.expiresAt > request.now else { return .expired(subscriptionID: token.subscriptionID) }
-        guard let user = token.user, user.isLive(at: request.now), let orgID = token.subscriptionOrgID else { return .unknown }
-
-        let (secret, session) = SignIn.newSession(
-            user: user, subscriptionID: token.subscriptionID, orgID: orgID, tokenDisplay: token.display, request: request
-        )
-        let statement = SignInStatement(
-            tokenID: token.id, singleUse: token.singleUse, request: request, session: session,
-            sessionHash: Secrets.sha256Hex(secret), user: user, eventID: Outbox.newEventID(),
-            payload: try Outbox.payload(UserEventData(user: UserSnapshot(user)))
-        )
-        guard try await first(statement) == true else { return .used(subscriptionID: token.subscriptionID) }
-        let purpose = SSOToken.Purpose(rawValue: token.purpose) ?? .login
-        return .signedIn(.init(secret: secret, session: session, purpose: purpose, tokenRedirect: token.redirectTo))
+        let token = try await first(SSOTokenStatement(hash: request.tokenHash))
+        switch try SignIn.decide(token, request: request) {
+        case .answer(let outcome):
+            return outcome
+        case .write(let plan):
+            guard let row = try await first(SignInStatement(plan: plan, now: request.now)) else { return plan.lostRace(tokenStillExists: false) }
+            return row.signedIn ? plan.signedIn : plan.lostRace(tokenStillExists: row.tokenExists)
+        }
     }
 
     public func partnerApp(keyHash: String) async throws -> PartnerAppContext? {
@@ -31,68 +23,47 @@ extension PostgresHotPathStore {
     }
 
     public func redeemLaunch(id: UUID, appID: UUID, userID: UUID, now: Date) async throws -> LaunchRedemption {
-        guard let row = try await first(RedeemLaunchStatement(launchID: id, appID: appID, userID: userID, now: now)),
-              row.user.isLive(at: now)
-        else { return .userGone }
-        return row.redeemed ? .redeemed(row.user) : .notValid
+        let found = try await first(LaunchStatement(launchID: id, userID: userID))
+        switch LaunchCodes.decide(user: found?.user, launch: found?.launch, appID: appID, userID: userID, now: now) {
+        case .answer(let answer):
+            return answer
+        case .consume(let user):
+            guard let row = try await first(ConsumeLaunchStatement(launchID: id, userID: userID, now: now)) else { return .userGone }
+            if row.consumed { return .redeemed(user) }
+            // Used meanwhile, or gone with its user (who is reported first).
+            return row.userExists ? .notValid : .userGone
+        }
     }
 }
 
-/// The token with what sign-in needs: its user (NULL columns when gone) and the org
-/// of the subscription it signs into.
+/// The token with its user (NULL columns when gone) and the org of the subscription
+/// it signs into.
 private struct SSOTokenStatement: HashKeyedStatement {
     static let name = "portico_sso_token"
     static let sql = """
-        SELECT t.id AS token_id, t.subscription_id AS token_subscription_id, t.purpose, t.redirect_to, t.display, \
-        t.single_use, t.expires_at AS token_expires_at, t.consumed_at, ts.org_id AS token_org_id, \
-        \(SQLHotPathStore.userColumns) \
+        SELECT \(StoredColumns.ssoToken), \(StoredColumns.user) \
         FROM sso_tokens t LEFT JOIN subscriptions ts ON ts.id = t.subscription_id \
         LEFT JOIN users u ON u.id = t.user_id LEFT JOIN subscriptions s ON s.user_id = u.id AND s.org_id = u.org_id \
         WHERE t.token_hash = $1
         """
     var hash: String
 
-    struct Row: Sendable {
-        var id: UUID
-        var subscriptionID: UUID
-        var purpose: String
-        var redirectTo: String?
-        var display: Int?
-        var singleUse: Bool
-        var expiresAt: Date
-        var consumedAt: Date?
-        var subscriptionOrgID: UUID?
-        var user: UserRecord?
-    }
-
-    func decodeRow(_ row: PostgresRow) throws -> Row {
-        let cells = row.makeRandomAccess()
-        let userID = try cells[9].decode(UUID?.self), userSubscriptionID = try cells[19].decode(UUID?.self)
-        let hasUser = userID != nil && userSubscriptionID != nil
-        return Row(
-            id: try cells[0].decode(UUID.self),
-            subscriptionID: try cells[1].decode(UUID.self),
-            purpose: try cells[2].decode(String.self),
-            redirectTo: try cells[3].decode(String?.self),
-            display: try cells[4].decode(Int?.self),
-            singleUse: try cells[5].decode(Bool.self),
-            expiresAt: try cells[6].decode(Date.self),
-            consumedAt: try cells[7].decode(Date?.self),
-            subscriptionOrgID: try cells[8].decode(UUID?.self),
-            user: hasUser ? try postgresUserRecord(cells, from: 9) : nil
-        )
+    func decodeRow(_ row: PostgresRow) throws -> SSOTokens.Stored {
+        try SSOTokens.Stored(row: row.makeRandomAccess())
     }
 }
 
-/// Consumes a single-use token (only if no one else has), replaces the browser's
-/// earlier session with the new one, and writes the audit entry and `user.signed_in`;
-/// or, when the token was consumed meanwhile, nothing. Answers whether it signed in.
+/// Writes a `SignIn.Plan`: consumes a single-use token (only if no one else has; a
+/// reusable one needs its user still there), replaces the browser's earlier session
+/// with the new one, and writes the audit entry and the numbered event; or, having
+/// lost the race, nothing. Answers whether it signed in, and whether the token exists.
 private struct SignInStatement: PostgresPreparedStatement {
     static let name = "portico_sign_in"
     static let sql = """
         WITH consumed AS (\
         UPDATE sso_tokens SET consumed_at = $3 WHERE id = $1 AND $2 AND consumed_at IS NULL RETURNING id), \
-        ok AS (SELECT 1 AS one WHERE NOT $2 OR EXISTS (SELECT 1 FROM consumed)), \
+        ok AS (SELECT 1 AS one WHERE ($2 AND EXISTS (SELECT 1 FROM consumed)) \
+        OR (NOT $2 AND EXISTS (SELECT 1 FROM users WHERE id = $7))), \
         replaced AS (DELETE FROM sessions WHERE session_hash = $4 AND EXISTS (SELECT 1 FROM ok)), \
         new_session AS (\
         INSERT INTO sessions (id, session_hash, user_id, subscription_id, display, return_url, csrf_token, \
@@ -102,55 +73,56 @@ private struct SignInStatement: PostgresPreparedStatement {
         SELECT $13, $14, $15, $16, $17, $3, $18 FROM ok), \
         next_sequence AS (\
         UPDATE event_counters SET last_sequence = last_sequence + 1 \
-        WHERE org_id = $14 AND EXISTS (SELECT 1 FROM ok) RETURNING last_sequence), \
+        WHERE org_id = $22 AND EXISTS (SELECT 1 FROM ok) RETURNING last_sequence), \
         new_event AS (\
         INSERT INTO events (id, org_id, sequence, type, user_id, payload, created_at) \
-        SELECT $19, $14, (SELECT last_sequence FROM next_sequence), $20, $7, $21, $3 FROM ok) \
-        SELECT EXISTS (SELECT 1 FROM ok) AS signed_in
+        SELECT $19, $22, (SELECT last_sequence FROM next_sequence), $20, $7, $21, $3 FROM ok) \
+        SELECT EXISTS (SELECT 1 FROM ok) AS signed_in, EXISTS (SELECT 1 FROM sso_tokens WHERE id = $1) AS token_exists
         """
     static let bindingDataTypes: [PostgresDataType] = [
         .uuid, .bool, .timestamptz, .text,
         .uuid, .text, .uuid, .uuid, .int8, .text, .text, .timestamptz,
         .uuid, .uuid, .text, .text, .text, .text,
-        .text, .text, .text,
+        .text, .text, .text, .uuid,
     ]
-    var tokenID: UUID
-    var singleUse: Bool
-    var request: SignIn.Request
-    var session: SignIn.SessionRecord
-    var sessionHash: String
-    var user: UserRecord
-    var eventID: String
-    var payload: String
+    var plan: SignIn.Plan
+    var now: Date
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 21)
-        bindings.append(tokenID)
-        bindings.append(singleUse)
-        bindings.append(request.now)
-        bindings.append(request.previousSessionHash)
-        bindings.append(session.id)
-        bindings.append(sessionHash)
-        bindings.append(user.id)
-        bindings.append(session.subscriptionID)
-        bindings.append(session.display)
-        bindings.append(session.returnURL)
-        bindings.append(session.csrfToken)
-        bindings.append(session.expiresAt)
-        bindings.append(UUID.timeOrdered())
-        bindings.append(user.orgID)
-        bindings.append("user:" + user.partnerID)
-        bindings.append("sso.login")
-        bindings.append(user.partnerID)
-        bindings.append(request.ip)
-        bindings.append(eventID)
-        bindings.append(Outbox.EventType.userSignedIn.rawValue)
-        bindings.append(payload)
+        var bindings = PostgresBindings(capacity: 22)
+        bindings.append(plan.tokenID)
+        bindings.append(plan.consume)
+        bindings.append(now)
+        bindings.append(plan.replacedSessionHash)
+        bindings.append(plan.session.id)
+        bindings.append(plan.sessionHash)
+        bindings.append(plan.session.userID)
+        bindings.append(plan.session.subscriptionID)
+        bindings.append(plan.session.display)
+        bindings.append(plan.session.returnURL)
+        bindings.append(plan.session.csrfToken)
+        bindings.append(plan.session.expiresAt)
+        bindings.append(plan.audit.id)
+        bindings.append(plan.audit.orgID)
+        bindings.append(plan.audit.actor)
+        bindings.append(plan.audit.action)
+        bindings.append(plan.audit.target)
+        bindings.append(plan.audit.ip)
+        bindings.append(plan.event.id)
+        bindings.append(plan.event.type.rawValue)
+        bindings.append(plan.event.payload)
+        bindings.append(plan.event.orgID)
         return bindings
     }
 
-    func decodeRow(_ row: PostgresRow) throws -> Bool {
-        try row.decode(Bool.self)
+    struct Row: Sendable {
+        var signedIn: Bool
+        var tokenExists: Bool
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let cells = row.makeRandomAccess()
+        return Row(signedIn: try cells.bool("signed_in") ?? false, tokenExists: try cells.bool("token_exists") ?? false)
     }
 }
 
@@ -160,46 +132,68 @@ private struct PartnerAppStatement: HashKeyedStatement {
     var hash: String
 
     func decodeRow(_ row: PostgresRow) throws -> PartnerAppContext {
-        let (id, orgID, keyHash) = try row.decode((UUID, UUID, String).self)
-        return PartnerAppContext(id: id, orgID: orgID, keyHash: keyHash)
+        try PartnerAppContext(row: row.makeRandomAccess())
     }
 }
 
-/// The launch's user (no row when gone) and whether the launch was used now: it must
-/// be this app's and this user's, unused and unexpired, and the user live.
-private struct RedeemLaunchStatement: PostgresPreparedStatement {
-    static let name = "portico_redeem_launch"
+/// The launch's user and the launch (each all NULL when missing), in one row.
+private struct LaunchStatement: PostgresPreparedStatement {
+    static let name = "portico_launch"
     static let sql = """
-        WITH found AS (\
-        SELECT \(SQLHotPathStore.userColumns) FROM users u \
-        JOIN subscriptions s ON s.user_id = u.id AND s.org_id = u.org_id WHERE u.id = $1), \
-        used AS (\
-        UPDATE launch_codes SET used_at = $4 WHERE id = $2 AND app_id = $3 AND user_id = $1 AND used_at IS NULL \
-        AND expires_at >= $4 AND EXISTS (SELECT 1 FROM found WHERE expires_at IS NULL OR expires_at > $4) RETURNING id) \
-        SELECT found.*, EXISTS (SELECT 1 FROM used) AS redeemed FROM found
+        SELECT \(StoredColumns.user), \(StoredColumns.launch) FROM (SELECT 1) AS one \
+        LEFT JOIN (users u JOIN subscriptions s ON s.user_id = u.id AND s.org_id = u.org_id) ON u.id = $1 \
+        LEFT JOIN launch_codes l ON l.id = $2
         """
-    static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .uuid, .timestamptz]
+    static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid]
     var launchID: UUID
-    var appID: UUID
+    var userID: UUID
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(userID)
+        bindings.append(launchID)
+        return bindings
+    }
+
+    struct Row: Sendable {
+        var user: UserRecord?
+        var launch: LaunchCodes.StoredLaunch?
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let cells = row.makeRandomAccess()
+        return Row(user: try UserRecord.optional(row: cells), launch: try LaunchCodes.StoredLaunch.optional(row: cells))
+    }
+}
+
+/// Marks the launch used, only if no one else has; says whether it did and whether
+/// its user still exists.
+private struct ConsumeLaunchStatement: PostgresPreparedStatement {
+    static let name = "portico_consume_launch"
+    static let sql = """
+        WITH used AS (UPDATE launch_codes SET used_at = $3 WHERE id = $1 AND used_at IS NULL RETURNING id) \
+        SELECT EXISTS (SELECT 1 FROM used) AS consumed, EXISTS (SELECT 1 FROM users WHERE id = $2) AS user_exists
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .timestamptz]
+    var launchID: UUID
     var userID: UUID
     var now: Date
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 4)
-        bindings.append(userID)
+        var bindings = PostgresBindings(capacity: 3)
         bindings.append(launchID)
-        bindings.append(appID)
+        bindings.append(userID)
         bindings.append(now)
         return bindings
     }
 
     struct Row: Sendable {
-        var user: UserRecord
-        var redeemed: Bool
+        var consumed: Bool
+        var userExists: Bool
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
         let cells = row.makeRandomAccess()
-        return Row(user: try postgresUserRecord(cells), redeemed: try cells[11].decode(Bool.self))
+        return Row(consumed: try cells.bool("consumed") ?? false, userExists: try cells.bool("user_exists") ?? false)
     }
 }

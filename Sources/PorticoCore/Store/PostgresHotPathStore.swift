@@ -3,28 +3,30 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// The Partner API's hot paths on PostgreSQL as named prepared statements, one
-/// round trip each. PostgreSQL parses and plans an unnamed statement every time it
-/// runs; on a 2-core machine that planning was most of the server's work (pgbench,
-/// the refresh statement, 16 clients: 5,550 statements/s unnamed, 23,300 prepared).
-/// Each pooled connection prepares a statement the first time it runs it.
+/// The hot paths on PostgreSQL as named prepared statements, one round trip each where
+/// it can be. PostgreSQL parses and plans an unnamed statement every time it runs; on a
+/// 2-core machine that planning was most of the server's work (pgbench, the refresh
+/// statement, 16 clients: 5,550 statements/s unnamed, 23,300 prepared). Each pooled
+/// connection prepares a statement the first time it runs it.
 ///
-/// Create-or-refresh is a single statement (data-modifying CTEs), so the org's
-/// event counter row — which every create in the org updates, and so waits on — is
-/// held for one statement, not for a transaction's round trips. SSO and launch-code
-/// redemption are in `PostgresHotPathStore+Redemptions`; recording a key's use and
-/// a launch are the plain-SQL store's.
+/// This file and `+Redemptions` hold SQL, bindings and the order of statements only:
+/// what a token, a launch or a new user comes to is decided in `SignIn`, `LaunchCodes`,
+/// `SSOTokens` and `Outbox`, which the SQLite store calls too. Create-or-refresh is a
+/// single statement (data-modifying CTEs), so the org's event counter row, which every
+/// create in the org updates, is held for one statement, not a transaction's round trips.
 public struct PostgresHotPathStore: HotPathStore {
     let store: PorticoStore
-    let plain: SQLHotPathStore
 
     public init(store: PorticoStore) {
         self.store = store
-        self.plain = SQLHotPathStore(store: store)
     }
 
     public func apiKey(hash: String) async throws -> APIKeyContext? {
         try await first(APIKeyStatement(hash: hash))
+    }
+
+    public func markAPIKeyUsed(id: UUID, at: Date) async throws {
+        _ = try await all(MarkKeyUsedStatement(keyID: id, at: at))
     }
 
     public func user(orgID: UUID, partnerID: String, now: Date) async throws -> UserRecord? {
@@ -47,14 +49,6 @@ public struct PostgresHotPathStore: HotPathStore {
         return (user, completed)
     }
 
-    public func markAPIKeyUsed(id: UUID, at: Date) async throws {
-        try await plain.markAPIKeyUsed(id: id, at: at)
-    }
-
-    public func insertLaunch(id: UUID, appID: UUID, userID: UUID, issuedAt: Date) async throws {
-        try await plain.insertLaunch(id: id, appID: appID, userID: userID, issuedAt: issuedAt)
-    }
-
     // MARK: - Create or refresh
 
     /// `.some(nil)` when the user exists but is not live; nil when another request
@@ -63,15 +57,27 @@ public struct PostgresHotPathStore: HotPathStore {
         let user = request.newUser()
         let statement = UpsertUserStatement(
             newUser: user, request: request,
-            eventID: Outbox.newEventID(), payload: try Outbox.payload(UserEventData(user: UserSnapshot(user)))
+            event: try Outbox.NewEvent(.userCreated, orgID: user.orgID, userID: user.id, data: UserEventData(user: UserSnapshot(user)), at: request.now)
         )
         guard let row = try await first(statement) else { return nil }
         if row.created, let expiresAt = row.tokenExpiresAt {
             return .some(UserUpsertResult(user: user, created: true, tokenExpiresAt: expiresAt))
         }
         guard let existing = row.existing else { return nil }
-        guard let expiresAt = row.tokenExpiresAt else { return .some(nil) }
+        if let expiresAt = row.tokenExpiresAt {
+            return .some(UserUpsertResult(user: existing, created: false, tokenExpiresAt: expiresAt))
+        }
+        // A user with an expiry (anonymous): its token is issued here, if it is live.
+        guard existing.isLive(at: request.now) else { return .some(nil) }
+        let expiresAt = request.tokenExpiry(for: existing)
+        _ = try await all(InsertTokenStatement(request: request, user: existing, expiresAt: expiresAt))
         return .some(UserUpsertResult(user: existing, created: false, tokenExpiresAt: expiresAt))
+    }
+
+    // MARK: - Launch codes
+
+    public func insertLaunch(id: UUID, appID: UUID, userID: UUID, issuedAt: Date) async throws {
+        _ = try await all(InsertLaunchStatement(id: id, appID: appID, userID: userID, issuedAt: issuedAt))
     }
 
     // MARK: - Running statements
@@ -93,24 +99,24 @@ public struct PostgresHotPathStore: HotPathStore {
     }
 }
 
-// MARK: - The statements
+// MARK: - Rows by name
 
-/// `SQLHotPathStore.userColumns` decoded from eleven cells of a row, starting at `from`.
-func postgresUserRecord(_ cells: PostgresRandomAccessRow, from i: Int = 0) throws -> UserRecord {
-    UserRecord(
-        id: try cells[i].decode(UUID.self),
-        orgID: try cells[i + 1].decode(UUID.self),
-        subscriptionID: try cells[i + 10].decode(UUID.self),
-        partnerID: try cells[i + 2].decode(String.self),
-        email: try cells[i + 3].decode(String?.self),
-        firstName: try cells[i + 4].decode(String?.self),
-        lastName: try cells[i + 5].decode(String?.self),
-        anonymous: try cells[i + 6].decode(Bool.self),
-        expiresAt: try cells[i + 7].decode(Date?.self),
-        createdAt: try cells[i + 8].decode(Date.self),
-        updatedAt: try cells[i + 9].decode(Date.self)
-    )
+extension PostgresRandomAccessRow: StoredRow {
+    private func value<T: PostgresDecodable>(_ column: String, _ type: T.Type) throws -> T? {
+        guard contains(column) else { return nil }
+        let cell = self[column]
+        guard cell.bytes != nil else { return nil }
+        return try cell.decode(T.self)
+    }
+
+    public func uuid(_ column: String) throws -> UUID? { try value(column, UUID.self) }
+    public func string(_ column: String) throws -> String? { try value(column, String.self) }
+    public func int(_ column: String) throws -> Int? { try value(column, Int.self) }
+    public func bool(_ column: String) throws -> Bool? { try value(column, Bool.self) }
+    public func date(_ column: String) throws -> Date? { try value(column, Date.self) }
 }
+
+// MARK: - The statements
 
 private let usersWithSubscription = """
     FROM users u JOIN subscriptions s ON s.user_id = u.id AND s.org_id = u.org_id \
@@ -134,21 +140,29 @@ extension HashKeyedStatement {
 
 private struct APIKeyStatement: HashKeyedStatement {
     static let name = "portico_api_key"
-    static let sql = """
-        SELECT k.id, k.org_id, k.prefix, k.key_hash, k.expires_at, k.revoked_at, k.last_used_at, \
-        o.anonymous_users_enabled, o.sso_token_ttl, o.sso_token_single_use \
-        FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.key_hash = $1
-        """
+    static let sql = "SELECT \(StoredColumns.apiKey) FROM api_keys k JOIN organizations o ON o.id = k.org_id WHERE k.key_hash = $1"
     var hash: String
 
     func decodeRow(_ row: PostgresRow) throws -> APIKeyContext {
-        let (id, orgID, prefix, keyHash, expiresAt, revokedAt, lastUsedAt, anonymous, ttl, singleUse) =
-            try row.decode((UUID, UUID, String, String, Date?, Date?, Date?, Bool, Int, Bool).self)
-        return APIKeyContext(
-            keyID: id, orgID: orgID, prefix: prefix, keyHash: keyHash, expiresAt: expiresAt, revokedAt: revokedAt,
-            lastUsedAt: lastUsedAt, anonymousUsersEnabled: anonymous, ssoTokenTTL: ttl, ssoTokenSingleUse: singleUse
-        )
+        try APIKeyContext(row: row.makeRandomAccess())
     }
+}
+
+private struct MarkKeyUsedStatement: PostgresPreparedStatement {
+    static let name = "portico_mark_key_used"
+    static let sql = "UPDATE api_keys SET last_used_at = $2 WHERE id = $1"
+    static let bindingDataTypes: [PostgresDataType] = [.uuid, .timestamptz]
+    var keyID: UUID
+    var at: Date
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(keyID)
+        bindings.append(at)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
 }
 
 /// A statement about one user: `$1` the org, `$2` the partner id.
@@ -170,12 +184,12 @@ extension UserKeyedStatement {
 
 private struct UserStatement: UserKeyedStatement {
     static let name = "portico_user"
-    static let sql = "SELECT \(SQLHotPathStore.userColumns) \(usersWithSubscription)"
+    static let sql = "SELECT \(StoredColumns.user) \(usersWithSubscription)"
     var orgID: UUID
     var partnerID: String
 
     func decodeRow(_ row: PostgresRow) throws -> UserRecord {
-        try postgresUserRecord(row.makeRandomAccess())
+        try UserRecord(row: row.makeRandomAccess())
     }
 }
 
@@ -183,7 +197,7 @@ private struct UserStatement: UserKeyedStatement {
 private struct TrackProgressStatement: UserKeyedStatement {
     static let name = "portico_track_progress"
     static let sql = """
-        SELECT \(SQLHotPathStore.userColumns), p.chapter_number, p.completed_at \
+        SELECT \(StoredColumns.user), p.chapter_number, p.completed_at \
         FROM users u JOIN subscriptions s ON s.user_id = u.id AND s.org_id = u.org_id \
         LEFT JOIN track_progress p ON p.user_id = u.id \
         WHERE u.org_id = $1 AND u.partner_id = $2
@@ -199,22 +213,22 @@ private struct TrackProgressStatement: UserKeyedStatement {
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
         let cells = row.makeRandomAccess()
-        return Row(user: try postgresUserRecord(cells), chapter: try cells[11].decode(Int?.self), completedAt: try cells[12].decode(Date?.self))
+        return Row(user: try UserRecord(row: cells), chapter: try cells.int("chapter_number"), completedAt: try cells.date("completed_at"))
     }
 }
 
 /// Create or refresh in one statement. It looks for the user; when there is none it
 /// inserts the user, its subscription and `user.created` numbered from the org's
-/// counter (without a counter row the sequence is NULL and the whole statement
-/// fails); then it issues the token to the new user or to the found one if live
-/// (a token never outlives an anonymous user). Columns: `created`,
-/// `token_expires_at` (NULL when the found user is not live), then the found user's
-/// (NULL when it was created). When another request inserted the same partner id
-/// after the look, nothing is written and every column is NULL.
+/// counter (without a counter row the sequence is NULL and the whole statement fails),
+/// and the new user's token. A found user without an expiry gets its token here too;
+/// a found user with one (anonymous) gets none: the caller decides. Columns:
+/// `created`, `token_expires_at` (NULL when no token was issued), then the found
+/// user's (NULL when it was created). When another request inserted the same partner
+/// id after the look, nothing is written and every column is NULL.
 private struct UpsertUserStatement: PostgresPreparedStatement {
     static let name = "portico_upsert_user"
     static let sql = """
-        WITH found AS (SELECT \(SQLHotPathStore.userColumns) \(usersWithSubscription)), \
+        WITH found AS (SELECT \(StoredColumns.user) \(usersWithSubscription)), \
         new_user AS (\
         INSERT INTO users (id, org_id, partner_id, email, first_name, last_name, anonymous, expires_at, created_at, updated_at) \
         SELECT $3, $1, $2, $4, $5, $6, $7, $8, $9, $9 WHERE NOT EXISTS (SELECT 1 FROM found) \
@@ -229,24 +243,22 @@ private struct UpsertUserStatement: PostgresPreparedStatement {
         SELECT $11, $1, (SELECT last_sequence FROM next_sequence), $12, id, $13, $9 FROM new_user), \
         token AS (\
         INSERT INTO sso_tokens (id, token_hash, user_id, subscription_id, purpose, single_use, expires_at, created_at) \
-        SELECT $14, $15, id, subscription_id, $16, $17, LEAST($18, COALESCE(expires_at, $18)), $9 FROM found \
-        WHERE expires_at IS NULL OR expires_at > $9 \
-        UNION ALL SELECT $14, $15, id, $10, $16, $17, LEAST($18, COALESCE($8, $18)), $9 FROM new_user \
+        SELECT $14, $15, id, subscription_id, $16, $17, $18, $9 FROM found WHERE expires_at IS NULL \
+        UNION ALL SELECT $14, $15, id, $10, $16, $17, $19, $9 FROM new_user \
         RETURNING expires_at) \
         SELECT EXISTS (SELECT 1 FROM new_user) AS created, (SELECT expires_at FROM token) AS token_expires_at, found.* \
         FROM (SELECT 1) AS one LEFT JOIN found ON true
         """
     static let bindingDataTypes: [PostgresDataType] = [
         .uuid, .text, .uuid, .text, .text, .text, .bool, .timestamptz, .timestamptz,
-        .uuid, .text, .text, .text, .uuid, .text, .text, .bool, .timestamptz,
+        .uuid, .text, .text, .text, .uuid, .text, .text, .bool, .timestamptz, .timestamptz,
     ]
     var newUser: UserRecord
     var request: UserUpsert
-    var eventID: String
-    var payload: String
+    var event: Outbox.NewEvent
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 18)
+        var bindings = PostgresBindings(capacity: 19)
         bindings.append(request.orgID)
         bindings.append(request.partnerID)
         bindings.append(newUser.id)
@@ -257,14 +269,17 @@ private struct UpsertUserStatement: PostgresPreparedStatement {
         bindings.append(newUser.expiresAt)
         bindings.append(request.now)
         bindings.append(newUser.subscriptionID)
-        bindings.append(eventID)
-        bindings.append(Outbox.EventType.userCreated.rawValue)
-        bindings.append(payload)
+        bindings.append(event.id)
+        bindings.append(event.type.rawValue)
+        bindings.append(event.payload)
         bindings.append(UUID.timeOrdered())
         bindings.append(request.tokenHash)
         bindings.append(SSOToken.Purpose.login.rawValue)
         bindings.append(request.tokenSingleUse)
-        bindings.append(request.now.addingTimeInterval(TimeInterval(request.tokenTTL)))
+        // The two expiries, each decided by `SSOTokens.expiry`: a found user without an
+        // expiry, and the new user.
+        bindings.append(SSOTokens.expiry(issuedAt: request.now, ttl: request.tokenTTL, userExpiresAt: nil))
+        bindings.append(request.tokenExpiry(for: newUser))
         return bindings
     }
 
@@ -276,11 +291,60 @@ private struct UpsertUserStatement: PostgresPreparedStatement {
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
         let cells = row.makeRandomAccess()
-        let found = try cells[2].decode(UUID?.self) != nil
         return Row(
-            created: try cells[0].decode(Bool.self),
-            tokenExpiresAt: try cells[1].decode(Date?.self),
-            existing: found ? try postgresUserRecord(cells, from: 2) : nil
+            created: try cells.bool("created") ?? false,
+            tokenExpiresAt: try cells.date("token_expires_at"),
+            existing: try UserRecord.optional(row: cells)
         )
     }
+}
+
+/// A token for a found user whose expiry the caller decided.
+private struct InsertTokenStatement: PostgresPreparedStatement {
+    static let name = "portico_insert_token"
+    static let sql = """
+        INSERT INTO sso_tokens (id, token_hash, user_id, subscription_id, purpose, single_use, expires_at, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.uuid, .text, .uuid, .uuid, .text, .bool, .timestamptz, .timestamptz]
+    var request: UserUpsert
+    var user: UserRecord
+    var expiresAt: Date
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 8)
+        bindings.append(UUID.timeOrdered())
+        bindings.append(request.tokenHash)
+        bindings.append(user.id)
+        bindings.append(user.subscriptionID)
+        bindings.append(SSOToken.Purpose.login.rawValue)
+        bindings.append(request.tokenSingleUse)
+        bindings.append(expiresAt)
+        bindings.append(request.now)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+private struct InsertLaunchStatement: PostgresPreparedStatement {
+    static let name = "portico_insert_launch"
+    static let sql = "INSERT INTO launch_codes (id, app_id, user_id, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)"
+    static let bindingDataTypes: [PostgresDataType] = [.uuid, .uuid, .uuid, .timestamptz, .timestamptz]
+    var id: UUID
+    var appID: UUID
+    var userID: UUID
+    var issuedAt: Date
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(id)
+        bindings.append(appID)
+        bindings.append(userID)
+        bindings.append(issuedAt)
+        bindings.append(issuedAt.addingTimeInterval(LaunchCodes.lifetime))
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
 }

@@ -68,13 +68,13 @@ final class SQLiteGroupWriter: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.5)
             do {
                 if handle == nil { handle = try SQLiteHandle(path: path, busyTimeout: 100) }
-                let frames = try handle!.first("PRAGMA wal_checkpoint(PASSIVE)") { $0.int(1) ?? 0 } ?? 0
+                let frames = try handle!.first("PRAGMA wal_checkpoint(PASSIVE)") { $0.int("log") ?? 0 } ?? 0
                 if frames >= Self.restartFrames {
                     // In the writers' own order: SQLite's busy handler alone would
                     // rarely catch the lock between two of the writer's batches.
                     lock.acquireBlocking()
                     defer { lock.release() }
-                    _ = try handle!.first("PRAGMA wal_checkpoint(RESTART)") { $0.int(0) }
+                    _ = try handle!.first("PRAGMA wal_checkpoint(RESTART)") { $0.int("busy") }
                 }
             } catch {
                 handle = nil

@@ -114,28 +114,47 @@ final class SQLiteHandle {
     }
 }
 
-/// The current row of a stepping statement.
-struct SQLiteRowView {
+/// The current row of a stepping statement, read by column name (`StoredRow`).
+struct SQLiteRowView: StoredRow {
     let statement: OpaquePointer
 
-    func isNull(_ column: Int32) -> Bool { sqlite_nio_sqlite3_column_type(statement, column) == SQLITE_NULL }
+    /// The position of the result column `name` (a handful of columns: a scan).
+    private func index(_ name: String) -> Int32? {
+        let count = sqlite_nio_sqlite3_column_count(statement)
+        return name.withCString { wanted in
+            (0..<count).first { column in
+                guard let current = sqlite_nio_sqlite3_column_name(statement, column) else { return false }
+                return strcmp(current, wanted) == 0
+            }
+        }
+    }
 
-    func string(_ column: Int32) -> String? {
-        guard let text = sqlite_nio_sqlite3_column_text(statement, column) else { return nil }
+    /// The column's position when it holds a value (not NULL).
+    private func present(_ name: String) -> Int32? {
+        guard let column = index(name), sqlite_nio_sqlite3_column_type(statement, column) != SQLITE_NULL else { return nil }
+        return column
+    }
+
+    func string(_ name: String) -> String? {
+        guard let column = present(name), let text = sqlite_nio_sqlite3_column_text(statement, column) else { return nil }
         // By its byte length, as it was bound: all of the text, never cut at a NUL.
         let count = Int(sqlite_nio_sqlite3_column_bytes(statement, column))
         return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
     }
 
-    func int(_ column: Int32) -> Int64? { isNull(column) ? nil : sqlite_nio_sqlite3_column_int64(statement, column) }
+    func int(_ name: String) -> Int? {
+        present(name).map { Int(sqlite_nio_sqlite3_column_int64(statement, $0)) }
+    }
 
-    func bool(_ column: Int32) -> Bool { sqlite_nio_sqlite3_column_int64(statement, column) != 0 }
+    func bool(_ name: String) -> Bool? {
+        present(name).map { sqlite_nio_sqlite3_column_int64(statement, $0) != 0 }
+    }
 
-    func uuid(_ column: Int32) -> UUID? { string(column).flatMap(UUID.init(uuidString:)) }
+    func uuid(_ name: String) -> UUID? { string(name).flatMap(UUID.init(uuidString:)) }
 
     /// A date as SQLiteNIO reads it: seconds since 1970, rounded to microseconds.
-    func date(_ column: Int32) -> Date? {
-        if isNull(column) { return nil }
+    func date(_ name: String) -> Date? {
+        guard let column = present(name) else { return nil }
         let value = sqlite_nio_sqlite3_column_double(statement, column) - Date.timeIntervalBetween1970AndReferenceDate
         return Date(timeIntervalSinceReferenceDate: (value * 1e6).rounded() / 1e6)
     }
