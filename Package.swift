@@ -65,6 +65,18 @@ let package = Package(
             name: "portico",
             dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // The benchmark's bulk seeding (bench/run): its own executable, not a product, so
+        // the `portico` binary holds no benchmark code.
+        .executableTarget(
+            name: "portico-bench-seed",
+            dependencies: [
+                "App", "PorticoCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "FluentKit", package: "fluent-kit"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
+            path: "Sources/PorticoBenchSeed"
+        ),
         .testTarget(
             name: "PorticoCoreTests",
             dependencies: ["PorticoCore"]

@@ -12,7 +12,7 @@ public struct PorticoCommand: AsyncParsableCommand {
         abstract: "Single sign-on and partner integration for learning platforms.",
         subcommands: [
             ServeCommand.self, WorkerCommand.self, MigrateCommand.self, OrgCommand.self, AdminCommand.self, APIKeyCommand.self, AppCommand.self,
-            WebhookCommand.self, DemoCommand.self, BenchSeedCommand.self,
+            WebhookCommand.self, DemoCommand.self,
         ]
     )
 
@@ -21,7 +21,8 @@ public struct PorticoCommand: AsyncParsableCommand {
 
 /// Runs `body` against a migrated database with the configuration of the environment,
 /// printing failures as one line on stderr and exiting non-zero (never a stack trace).
-func withPortico<T>(
+/// (`package`: the benchmark's seeding executable runs on it too.)
+package func withPortico<T>(
     _ body: (PorticoServices) async throws -> T
 ) async throws -> T {
     var config = try environmentConfig()
@@ -52,9 +53,9 @@ func environmentConfig() throws -> PorticoConfig {
 }
 
 /// A command failure, worded for the operator.
-struct CLIFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
+package struct CLIFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ message: String) { description = message }
 
     static func from(_ error: any Error) -> any Error {
         switch error {
@@ -69,7 +70,7 @@ struct CLIFailure: Error, CustomStringConvertible {
 
 extension AsyncParsableCommand {
     /// Runs the command body; a `CLIFailure` becomes `error: …` on stderr and exit code 1.
-    func reportingFailures(_ body: () async throws -> Void) async throws {
+    package func reportingFailures(_ body: () async throws -> Void) async throws {
         do {
             try await body()
         } catch let failure as CLIFailure {
@@ -83,13 +84,13 @@ extension AsyncParsableCommand {
 }
 
 /// Printing results: text for people, one JSON object for scripts.
-enum Output {
-    static func json(_ value: some Encodable) throws {
+package enum Output {
+    package static func json(_ value: some Encodable) throws {
         let encoder = PorticoJSON.encoder()
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
-    static func line(_ text: String) { print(text) }
+    package static func line(_ text: String) { print(text) }
 }
 
 enum LogSetup {

@@ -18,17 +18,3 @@ public final class PartnerApp: Model, @unchecked Sendable {
 
     public init() {}
 }
-
-/// One launch of a member to a partner app: valid 60 seconds, redeemable once.
-public final class LaunchCode: Model, @unchecked Sendable {
-    public static let schema = "launch_codes"
-
-    @ID(key: .id) public var id: UUID?
-    @Field(key: "app_id") public var appID: UUID
-    @Field(key: "user_id") public var userID: UUID
-    @Field(key: "issued_at") public var issuedAt: Date
-    @Field(key: "expires_at") public var expiresAt: Date
-    @OptionalField(key: "used_at") public var usedAt: Date?
-
-    public init() {}
-}

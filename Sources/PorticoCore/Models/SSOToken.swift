@@ -25,22 +25,3 @@ public final class SSOToken: Model, @unchecked Sendable {
         case classroom
     }
 }
-
-/// A server-side browser session (member or admin), found by the SHA-256 of its cookie.
-public final class Session: Model, @unchecked Sendable {
-    public static let schema = "sessions"
-
-    @ID(key: .id) public var id: UUID?
-    @Field(key: "session_hash") public var sessionHash: String
-    @OptionalField(key: "user_id") public var userID: UUID?
-    @OptionalField(key: "admin_id") public var adminID: UUID?
-    @OptionalField(key: "subscription_id") public var subscriptionID: UUID?
-    @Field(key: "display") public var display: Int
-    @OptionalField(key: "return_url") public var returnURL: String?
-    @Field(key: "csrf_token") public var csrfToken: String
-    @Field(key: "created_at") public var createdAt: Date
-    @Field(key: "last_seen_at") public var lastSeenAt: Date
-    @Field(key: "expires_at") public var expiresAt: Date
-
-    public init() {}
-}

@@ -72,18 +72,3 @@ public final class WebhookDelivery: Model, @unchecked Sendable {
         case pending, succeeded, failed
     }
 }
-
-/// One attempt of a delivery: the history shown in the admin area.
-public final class WebhookAttempt: Model, @unchecked Sendable {
-    public static let schema = "webhook_attempts"
-
-    @ID(key: .id) public var id: UUID?
-    @Field(key: "delivery_id") public var deliveryID: UUID
-    @Field(key: "attempt") public var attempt: Int
-    @Field(key: "at") public var at: Date
-    @OptionalField(key: "response_status") public var responseStatus: Int?
-    @Field(key: "duration_ms") public var durationMS: Int
-    @OptionalField(key: "error") public var error: String?
-
-    public init() {}
-}

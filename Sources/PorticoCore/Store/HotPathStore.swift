@@ -30,12 +30,66 @@ public protocol HotPathStore: Sendable {
     /// Records a launch (valid 60 seconds from `issuedAt`).
     func insertLaunch(id: UUID, appID: UUID, userID: UUID, issuedAt: Date) async throws
 
+    /// Writes tokens issued in bulk (benchmark seeding) with the very statement
+    /// `createOrRefreshUser` issues a token with, many per transaction.
+    func insertTokens(_ tokens: [IssuedToken]) async throws
+
+    /// Records launches in bulk (benchmark seeding) with `insertLaunch`'s statement.
+    func insertLaunches(_ launches: [(id: UUID, appID: UUID, userID: UUID, issuedAt: Date)]) async throws
+
     /// The enabled partner app whose key `k` hashes to `keyHash`.
     func partnerApp(keyHash: String) async throws -> PartnerAppContext?
 
     /// Uses a launch once: `.userGone` when its user no longer exists (checked first),
     /// `.notValid` when the launch is unknown, used, expired or not this app's.
     func redeemLaunch(id: UUID, appID: UUID, userID: UUID, now: Date) async throws -> LaunchRedemption
+}
+
+/// An SSO token row as the stores write it (the token itself never reaches a store).
+public struct IssuedToken: Sendable {
+    public init(
+        id: UUID = UUID.timeOrdered(), tokenHash: String, userID: UUID, subscriptionID: UUID, purpose: SSOToken.Purpose = .login,
+        singleUse: Bool, expiresAt: Date, createdAt: Date
+    ) {
+        self.id = id
+        self.tokenHash = tokenHash
+        self.userID = userID
+        self.subscriptionID = subscriptionID
+        self.purpose = purpose
+        self.singleUse = singleUse
+        self.expiresAt = expiresAt
+        self.createdAt = createdAt
+    }
+
+    public var id: UUID
+    public var tokenHash: String
+    public var userID: UUID
+    public var subscriptionID: UUID
+    public var purpose: SSOToken.Purpose
+    public var singleUse: Bool
+    public var expiresAt: Date
+    public var createdAt: Date
+
+    public init(
+        id: UUID = UUID.timeOrdered(), tokenHash: String, user: UserRecord, purpose: SSOToken.Purpose = .login, singleUse: Bool,
+        expiresAt: Date, createdAt: Date
+    ) {
+        self.id = id
+        self.tokenHash = tokenHash
+        self.userID = user.id
+        self.subscriptionID = user.subscriptionID
+        self.purpose = purpose
+        self.singleUse = singleUse
+        self.expiresAt = expiresAt
+        self.createdAt = createdAt
+    }
+}
+
+extension UserUpsert {
+    /// The token this request issues to `user`.
+    public func token(for user: UserRecord) -> IssuedToken {
+        IssuedToken(tokenHash: tokenHash, user: user, singleUse: tokenSingleUse, expiresAt: tokenExpiry(for: user), createdAt: now)
+    }
 }
 
 public struct PartnerAppContext: Sendable, Equatable {

@@ -69,15 +69,23 @@ public struct PostgresHotPathStore: HotPathStore {
         }
         // A user with an expiry (anonymous): its token is issued here, if it is live.
         guard existing.isLive(at: request.now) else { return .some(nil) }
-        let expiresAt = request.tokenExpiry(for: existing)
-        _ = try await all(InsertTokenStatement(request: request, user: existing, expiresAt: expiresAt))
-        return .some(UserUpsertResult(user: existing, created: false, tokenExpiresAt: expiresAt))
+        let token = request.token(for: existing)
+        _ = try await all(InsertTokenStatement(token: token))
+        return .some(UserUpsertResult(user: existing, created: false, tokenExpiresAt: token.expiresAt))
     }
 
     // MARK: - Launch codes
 
     public func insertLaunch(id: UUID, appID: UUID, userID: UUID, issuedAt: Date) async throws {
         _ = try await all(InsertLaunchStatement(id: id, appID: appID, userID: userID, issuedAt: issuedAt))
+    }
+
+    public func insertTokens(_ tokens: [IssuedToken]) async throws {
+        try await each(tokens.map(InsertTokenStatement.init(token:)))
+    }
+
+    public func insertLaunches(_ launches: [(id: UUID, appID: UUID, userID: UUID, issuedAt: Date)]) async throws {
+        try await each(launches.map { InsertLaunchStatement(id: $0.id, appID: $0.appID, userID: $0.userID, issuedAt: $0.issuedAt) })
     }
 
     // MARK: - Running statements
@@ -90,6 +98,26 @@ public struct PostgresHotPathStore: HotPathStore {
         return try await database.withConnection { connection in
             connection.eventLoop.makeFutureWithTask {
                 try await connection.execute(statement, logger: logger).reduce(into: []) { $0.append($1) }
+            }
+        }.get()
+    }
+
+    /// Runs the statements one after another on one connection, in one transaction.
+    func each<S: PostgresPreparedStatement>(_ statements: [S]) async throws where S.Row: Sendable {
+        guard let database = store.db as? any PostgresDatabase else {
+            preconditionFailure("PostgresHotPathStore runs on a PostgreSQL database")
+        }
+        let logger = database.logger
+        try await database.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                _ = try await connection.query("BEGIN", logger: logger)
+                do {
+                    for statement in statements { _ = try await connection.execute(statement, logger: logger).reduce(into: 0) { n, _ in n += 1 } }
+                    _ = try await connection.query("COMMIT", logger: logger)
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
             }
         }.get()
     }
@@ -299,7 +327,7 @@ private struct UpsertUserStatement: PostgresPreparedStatement {
     }
 }
 
-/// A token for a found user whose expiry the caller decided.
+/// A token whose expiry the caller decided (an anonymous user's refresh; bulk seeding).
 private struct InsertTokenStatement: PostgresPreparedStatement {
     static let name = "portico_insert_token"
     static let sql = """
@@ -307,20 +335,18 @@ private struct InsertTokenStatement: PostgresPreparedStatement {
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         """
     static let bindingDataTypes: [PostgresDataType] = [.uuid, .text, .uuid, .uuid, .text, .bool, .timestamptz, .timestamptz]
-    var request: UserUpsert
-    var user: UserRecord
-    var expiresAt: Date
+    var token: IssuedToken
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 8)
-        bindings.append(UUID.timeOrdered())
-        bindings.append(request.tokenHash)
-        bindings.append(user.id)
-        bindings.append(user.subscriptionID)
-        bindings.append(SSOToken.Purpose.login.rawValue)
-        bindings.append(request.tokenSingleUse)
-        bindings.append(expiresAt)
-        bindings.append(request.now)
+        bindings.append(token.id)
+        bindings.append(token.tokenHash)
+        bindings.append(token.userID)
+        bindings.append(token.subscriptionID)
+        bindings.append(token.purpose.rawValue)
+        bindings.append(token.singleUse)
+        bindings.append(token.expiresAt)
+        bindings.append(token.createdAt)
         return bindings
     }
 

@@ -57,9 +57,9 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
         // Most calls refresh a user that exists: a read here, one insert in the writer.
         if let existing = try read({ try Self.user(orgID: request.orgID, partnerID: request.partnerID, on: $0) }) {
             guard existing.isLive(at: request.now) else { return nil }
-            let expiresAt = request.tokenExpiry(for: existing)
-            try await writer.write { db in try Self.insertToken(request, user: existing, expiresAt: expiresAt, on: db) }
-            return UserUpsertResult(user: existing, created: false, tokenExpiresAt: expiresAt)
+            let token = request.token(for: existing)
+            try await writer.write { db in try Self.insert(token, on: db) }
+            return UserUpsertResult(user: existing, created: false, tokenExpiresAt: token.expiresAt)
         }
         // Encoded here, off the writer's thread.
         let user = request.newUser()
@@ -77,18 +77,18 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
                 guard let existing = try Self.user(orgID: request.orgID, partnerID: request.partnerID, on: db),
                       existing.isLive(at: request.now)
                 else { return nil }
-                let expiresAt = request.tokenExpiry(for: existing)
-                try Self.insertToken(request, user: existing, expiresAt: expiresAt, on: db)
-                return UserUpsertResult(user: existing, created: false, tokenExpiresAt: expiresAt)
+                let token = request.token(for: existing)
+                try Self.insert(token, on: db)
+                return UserUpsertResult(user: existing, created: false, tokenExpiresAt: token.expiresAt)
             }
             try db.query(
                 "INSERT INTO subscriptions (id, user_id, org_id, created_at) VALUES (?, ?, ?, ?)",
                 [.uuid(user.subscriptionID), .uuid(user.id), .uuid(user.orgID), .date(request.now)]
             )
             try Self.append(event, on: db)
-            let expiresAt = request.tokenExpiry(for: user)
-            try Self.insertToken(request, user: user, expiresAt: expiresAt, on: db)
-            return UserUpsertResult(user: user, created: true, tokenExpiresAt: expiresAt)
+            let token = request.token(for: user)
+            try Self.insert(token, on: db)
+            return UserUpsertResult(user: user, created: true, tokenExpiresAt: token.expiresAt)
         }
     }
 
@@ -151,13 +151,25 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
     // MARK: - Launch codes
 
     public func insertLaunch(id: UUID, appID: UUID, userID: UUID, issuedAt: Date) async throws {
-        try await writer.write { db in
-            try db.query(
-                "INSERT INTO launch_codes (id, app_id, user_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                [.uuid(id), .uuid(appID), .uuid(userID), .date(issuedAt), .date(issuedAt.addingTimeInterval(LaunchCodes.lifetime))]
-            )
+        try await writer.write { db in try Self.insertLaunch(id: id, appID: appID, userID: userID, issuedAt: issuedAt, on: db) }
+    }
+
+    public func insertTokens(_ tokens: [IssuedToken]) async throws {
+        for chunk in tokens.chunks(of: Self.bulkRows) {
+            try await writer.write { db in for token in chunk { try Self.insert(token, on: db) } }
         }
     }
+
+    public func insertLaunches(_ launches: [(id: UUID, appID: UUID, userID: UUID, issuedAt: Date)]) async throws {
+        for chunk in launches.chunks(of: Self.bulkRows) {
+            try await writer.write { db in
+                for l in chunk { try Self.insertLaunch(id: l.id, appID: l.appID, userID: l.userID, issuedAt: l.issuedAt, on: db) }
+            }
+        }
+    }
+
+    /// Rows per group-writer batch for bulk inserts.
+    static let bulkRows = 5000
 
     public func partnerApp(keyHash: String) async throws -> PartnerAppContext? {
         try read { db in
@@ -187,14 +199,21 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
 
     // MARK: - Statements shared by the paths above
 
-    static func insertToken(_ request: UserUpsert, user: UserRecord, expiresAt: Date, on db: SQLiteHandle) throws {
+    static func insert(_ token: IssuedToken, on db: SQLiteHandle) throws {
         try db.query("""
             INSERT INTO sso_tokens (id, token_hash, user_id, subscription_id, purpose, single_use, expires_at, created_at) \
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """, [
-                .uuid(UUID.timeOrdered()), .text(request.tokenHash), .uuid(user.id), .uuid(user.subscriptionID),
-                .text(SSOToken.Purpose.login.rawValue), .bool(request.tokenSingleUse), .date(expiresAt), .date(request.now),
+                .uuid(token.id), .text(token.tokenHash), .uuid(token.userID), .uuid(token.subscriptionID),
+                .text(token.purpose.rawValue), .bool(token.singleUse), .date(token.expiresAt), .date(token.createdAt),
             ])
+    }
+
+    static func insertLaunch(id: UUID, appID: UUID, userID: UUID, issuedAt: Date, on db: SQLiteHandle) throws {
+        try db.query(
+            "INSERT INTO launch_codes (id, app_id, user_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            [.uuid(id), .uuid(appID), .uuid(userID), .date(issuedAt), .date(issuedAt.addingTimeInterval(LaunchCodes.lifetime))]
+        )
     }
 
     /// `Outbox.append` on this connection: the org's counter and the event in the caller's transaction.

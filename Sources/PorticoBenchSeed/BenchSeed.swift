@@ -1,28 +1,28 @@
+import App
 import ArgumentParser
 import FluentKit
 import Foundation
 import PorticoCore
 import SQLKit
 
-/// `portico bench-seed …` (hidden): bulk data for the benchmark script `bench/run` —
-/// users, pre-issued SSO tokens and launch codes, outbox events. Going through HTTP
-/// would be far too slow for the hundreds of thousands of single-use tokens a run
-/// consumes, so this writes them directly, with Portico's own services where they are
-/// fast enough and otherwise the very rows the hot paths write (same columns, same
-/// hashing, the same sealing of launch codes), many rows per statement and thousands
-/// per transaction. It runs beside the server, on the same `DATABASE_URL`.
-///
-/// Never needed to run, administer or test Portico.
+/// `portico-bench-seed …`: bulk data for the benchmark script `bench/run` — users,
+/// pre-issued SSO tokens and launch codes, outbox events. Its own executable, never
+/// part of the `portico` binary. Going through HTTP would be far too slow for the
+/// hundreds of thousands of single-use tokens a run consumes, so this writes them
+/// through the stores' own statements (`HotPathStore.createOrRefreshUser`,
+/// `insertTokens`, `insertLaunches`, `Outbox.append`), many per transaction, with the
+/// same hashing and sealing as the server. It runs beside the server, on the same
+/// `DATABASE_URL`.
+@main
 struct BenchSeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-seed",
+        commandName: "portico-bench-seed",
         abstract: "Benchmark data for bench/run. Not for normal use.",
         discussion: """
             Used only by the project's benchmark script (bench/run) against a throwaway database: it fills an \
             organization with test users, pre-issued sign-in tokens and launch codes, and events. Portico never \
             needs it; do not run it against a database that matters.
             """,
-        shouldDisplay: false,
         subcommands: [SeedUsers.self, SeedSSOTokens.self, SeedLaunchCodes.self, SeedEvents.self]
     )
 
@@ -68,7 +68,7 @@ struct BenchSeedCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let started = Date()
                 let result = try await withPortico { portico -> Result in
-                    let organization = try await APIKeyCommand.organization(org, portico)
+                    let organization = try await BenchSeedCommand.organization(org, portico)
                     let orgID = try organization.requireID()
                     let ttl = organization.ssoTokenTTL, singleUse = organization.ssoTokenSingleUse
                     let hotPaths = portico.hotPaths
@@ -159,12 +159,11 @@ struct BenchSeedCommand: AsyncParsableCommand {
             try await reportingFailures {
                 let started = Date()
                 let issued = try await withPortico { portico -> Int in
-                    let organization = try await APIKeyCommand.organization(org, portico)
+                    let organization = try await BenchSeedCommand.organization(org, portico)
                     let orgID = try organization.requireID()
                     let members = try await BenchSeedCommand.members(orgID: orgID, on: portico.store.sql)
                     guard !members.isEmpty || count == 0 else { throw CLIFailure("organization '\(org)' has no users (run bench-seed users first)") }
-                    let ttl = TimeInterval(organization.ssoTokenTTL), singleUse = organization.ssoTokenSingleUse
-                    let purpose = SSOToken.Purpose.login.rawValue
+                    let ttl = organization.ssoTokenTTL, singleUse = organization.ssoTokenSingleUse
                     let writer = try LineWriter(path: out)
                     var done = 0
                     while done < count {
@@ -182,18 +181,12 @@ struct BenchSeedCommand: AsyncParsableCommand {
                             tokens.append(token)
                             rows.append((hash: Secrets.sha256Hex(token), userID: member.userID, subscriptionID: member.subscriptionID))
                         }
-                        try await BenchSeedCommand.insertInTransactions(rows, store: portico.store) { sql, chunk in
-                            var insert = sql.insert(into: "sso_tokens").columns(
-                                "id", "token_hash", "user_id", "subscription_id", "purpose", "single_use", "expires_at", "created_at"
+                        try await portico.hotPaths.insertTokens(rows.map { row in
+                            IssuedToken(
+                                tokenHash: row.hash, userID: row.userID, subscriptionID: row.subscriptionID, singleUse: singleUse,
+                                expiresAt: SSOTokens.expiry(issuedAt: now, ttl: ttl, userExpiresAt: nil), createdAt: now
                             )
-                            for row in chunk {
-                                insert = insert.values([
-                                    SQLBind(UUID()), SQLBind(row.hash), SQLBind(row.userID), SQLBind(row.subscriptionID),
-                                    SQLBind(purpose), SQLBind(singleUse), SQLBind(now.addingTimeInterval(ttl)), SQLBind(now),
-                                ])
-                            }
-                            try await insert.run()
-                        }
+                        })
                         try writer.write(tokens.map { "/login/sso?token=" + $0 })
                         done += n
                     }
@@ -243,7 +236,7 @@ struct BenchSeedCommand: AsyncParsableCommand {
                 let started = Date()
                 let key = appKey
                 let result = try await withPortico { portico -> Result in
-                    let organization = try await APIKeyCommand.organization(org, portico)
+                    let organization = try await BenchSeedCommand.organization(org, portico)
                     guard let partnerApp = try await PartnerApps.find(org: organization, slug: app, on: portico.store.db) else {
                         throw CLIFailure("organization '\(org)' has no app '\(app)'")
                     }
@@ -259,8 +252,8 @@ struct BenchSeedCommand: AsyncParsableCommand {
 
                     // The first code goes through the real issuing path (LaunchCodes.issue: seal
                     // + the hot path's insert). Its opened contents are the template for the rest,
-                    // sealed with the same function and key, their rows inserted many at a time
-                    // with the columns of SQLHotPathStore.insertLaunch.
+                    // sealed with the same function and key, their rows written in bulk with the
+                    // store's own launch statement.
                     let firstIssuedAt = portico.clock.now()
                     let first = try await LaunchCodes.issue(
                         appID: appID, userID: members[0].userID, now: firstIssuedAt, hotPaths: portico.hotPaths, keys: portico.launchKeys
@@ -286,14 +279,7 @@ struct BenchSeedCommand: AsyncParsableCommand {
                             codes.append(try LaunchCodes.seal(contents, appID: appID, key: sealingKey))
                             rows.append((launchID: contents.launchID, userID: contents.userID))
                         }
-                        let expiresAt = now.addingTimeInterval(LaunchCodes.lifetime)
-                        try await BenchSeedCommand.insertInTransactions(rows, store: portico.store) { sql, chunk in
-                            var insert = sql.insert(into: "launch_codes").columns("id", "app_id", "user_id", "issued_at", "expires_at")
-                            for row in chunk {
-                                insert = insert.values([SQLBind(row.launchID), SQLBind(appID), SQLBind(row.userID), SQLBind(now), SQLBind(expiresAt)])
-                            }
-                            try await insert.run()
-                        }
+                        try await portico.hotPaths.insertLaunches(rows.map { (id: $0.launchID, appID: appID, userID: $0.userID, issuedAt: now) })
                         try writer.write(codes.map(path))
                         done += n
                         lastIssuedAt = now
@@ -344,7 +330,7 @@ struct BenchSeedCommand: AsyncParsableCommand {
         func run() async throws {
             try await reportingFailures {
                 let result = try await withPortico { portico -> Result in
-                    let organization = try await APIKeyCommand.organization(org, portico)
+                    let organization = try await BenchSeedCommand.organization(org, portico)
                     let orgID = try organization.requireID()
                     let partnerID: String
                     if let user {
@@ -386,6 +372,13 @@ struct BenchSeedCommand: AsyncParsableCommand {
     }
 
     // MARK: - Helpers
+
+    static func organization(_ slug: String, _ portico: PorticoServices) async throws -> Organization {
+        guard let org = try await Organizations.find(slug: slug, on: portico.store.db) else {
+            throw CLIFailure("no organization with slug '\(slug)'")
+        }
+        return org
+    }
 
     /// The org's users (not anonymous) with their subscription in the org, oldest first.
     static func members(orgID: UUID, on sql: any SQLDatabase) async throws -> [(userID: UUID, subscriptionID: UUID)] {
