@@ -1,84 +1,104 @@
 import Vapor
 
-/// Every route of Portico, grouped by surface.
+/// Every route of Portico, grouped by surface; each path comes from `SiteURL`, each
+/// group says how its errors are reported (`ErrorFormat`).
 func routes(_ app: Application) throws {
     // Operations
-    app.get("healthz", use: Operations.health)
-    app.get("readyz", use: Operations.ready)
-    app.get("metrics", use: Operations.metrics)
-    app.get("openapi.json", use: Operations.openAPI)
-    app.get("docs", use: Operations.docs)
+    let operations = Surface(app, errors: .json)
+    operations.on(.GET, .healthz, use: Operations.health)
+    operations.on(.GET, .readyz, use: Operations.ready)
+    operations.on(.GET, .metrics, use: Operations.metrics)
+    operations.on(.GET, .openAPI, use: Operations.openAPI)
+    let assets = Surface(app, errors: .page)
+    assets.on(.GET, .docs, use: Operations.docs)
+    assets.on(.GET, .stylesheet, use: Operations.stylesheet)
 
     // Browser sign-in and the member area (seed 000, SPEC §4)
-    app.get("static", "portico.css", use: Operations.stylesheet)
-    app.get("login", "sso", use: Members.signIn)
-    app.get("logout", use: Members.signOut)
-    app.post("logout", use: Members.signOut)
-    app.get("signed-out", use: Members.signedOut)
-    let members = app.grouped("members")
-    members.get("dashboard", use: Members.dashboard)
-    members.get("curriculum", use: Members.curriculum)
-    members.post("curriculum", "complete", use: Members.completeChapter)
-    members.get("interviews", use: Members.interviews)
-    members.post("interviews", use: Members.startInterview)
-    members.get("interviews", ":id", use: Members.interview)
-    members.post("interviews", ":id", "answer", use: Members.answerQuestion)
-    members.post("interviews", ":id", "complete", use: Members.completeInterview)
-    app.get("classroom", ":enrollment_id", use: Members.classroom)
-    app.post("classroom", ":enrollment_id", "lessons", ":number", "complete", use: Members.completeLesson)
+    let members = Surface(app, errors: .page)
+    members.on(.GET, .ssoSignIn, use: Members.signIn)
+    members.on(.GET, .logout, use: Members.signOut)
+    members.on(.POST, .logout, use: Members.signOut)
+    members.on(.GET, .signedOut, use: Members.signedOut)
+    members.on(.GET, .dashboard, use: Members.dashboard)
+    members.on(.GET, .curriculum, use: Members.curriculum)
+    members.on(.POST, .curriculumComplete, use: Members.completeChapter)
+    members.on(.GET, .interviews, use: Members.interviews)
+    members.on(.POST, .interviews, use: Members.startInterview)
+    members.on(.GET, .interview(.key), use: Members.interview)
+    members.on(.POST, .interviewAnswer(.key), use: Members.answerQuestion)
+    members.on(.POST, .interviewComplete(.key), use: Members.completeInterview)
+    members.on(.GET, .classroom(.key), use: Members.classroom)
+    members.on(.POST, .lessonComplete(.key, .key), use: Members.completeLesson)
 
     // Admin area (SPEC §8): sign-in, then the admin's organization
-    app.get("login", "admin", use: AdminArea.loginForm)
-    app.post("login", "admin", use: AdminArea.login)
-    let admin = app.grouped("admin")
-    admin.get(use: AdminArea.dashboard)
-    admin.post("logout", use: AdminArea.logout)
-    admin.get("keys", use: AdminArea.keys)
-    admin.post("keys", use: AdminArea.createKey)
-    admin.post("keys", ":prefix", "revoke", use: AdminArea.revokeKey)
-    admin.get("audit", use: AdminArea.audit)
+    let admin = Surface(app, errors: .page)
+    admin.on(.GET, .adminLogin, use: AdminArea.loginForm)
+    admin.on(.POST, .adminLogin, use: AdminArea.login)
+    admin.on(.GET, .admin, use: AdminArea.dashboard)
+    admin.on(.POST, .adminLogout, use: AdminArea.logout)
+    admin.on(.GET, .adminKeys, use: AdminArea.keys)
+    admin.on(.POST, .adminKeys, use: AdminArea.createKey)
+    admin.on(.POST, .adminKeyRevoke(.key), use: AdminArea.revokeKey)
+    admin.on(.GET, .adminAudit, use: AdminArea.audit)
 
     // Launch codes (seed 003, SPEC §6): out to partner sites, and the partner's exchange
-    app.get("launch", ":app_slug", use: Launch.launch)
-    app.get("jsp", "api", "getUserId", use: Launch.getUserID)
+    Surface(app, errors: .page).on(.GET, .launch(.key), use: Launch.launch)
+    Surface(app, errors: .json).on(.GET, .getUserID, use: Launch.getUserID)
 
-    // SSO API (seed 002, SPEC §5): the reference's spelling here, any letter case through the fallback
-    app.post("api", "v1", "AdminApi", "Authenticate", use: SSOAPI.authenticate)
-    app.get("api", "v1", "AdminApi", "ValidateAccessToken", use: SSOAPI.validateAccessToken)
-    app.post("api", "v1", "SsoApi", "SignIn", use: SSOAPI.signIn)
-    app.post("api", "v1", "SsoApi", "Classroom", use: SSOAPI.classroom)
-    for method in [HTTPMethod.GET, .POST, .PUT, .PATCH, .DELETE] {
-        app.on(method, "**", use: SSOAPI.dispatch)
+    // SSO API (seed 002, SPEC §5): the reference's spelling here; any letter case
+    // reaches the same handlers through the fallback below, from the same table.
+    let ssoAPI = Surface(app, errors: .ssoAPI)
+    for (operation, (method, handler)) in SSOAPI.operations {
+        ssoAPI.on(method, .ssoAPI(operation), use: handler)
     }
 
-    // Partner API (seed 000, SPEC §3)
-    let api = app.grouped("api").grouped(PartnerAPI.KeyAuthenticator())
-    api.get("courses", use: PartnerAPI.courses)
-    api.get("events", use: PartnerAPI.events)
-    api.post("events", "redeliver-failed", use: PartnerAPI.redeliverFailed)
-    api.post("events", ":event_id", "redeliver", use: PartnerAPI.redeliverEvent)
-    let webhooks = api.grouped("webhooks")
-    webhooks.get(use: PartnerAPI.listWebhooks)
-    webhooks.post(use: PartnerAPI.createWebhook)
-    webhooks.get(":webhook_id", use: PartnerAPI.showWebhook)
-    webhooks.patch(":webhook_id", use: PartnerAPI.updateWebhook)
-    webhooks.delete(":webhook_id", use: PartnerAPI.deleteWebhook)
-    webhooks.post(":webhook_id", "rotate-key", use: PartnerAPI.rotateWebhookKey)
-    webhooks.post(":webhook_id", "test", use: PartnerAPI.testWebhook)
-    let users = api.grouped("users")
-    users.post("anonymous", use: PartnerAPI.createAnonymous)
-    users.post(":partner_id", use: PartnerAPI.createOrRefresh)
-    users.get(":partner_id", use: PartnerAPI.show)
-    users.patch(":partner_id", use: PartnerAPI.update)
-    users.delete(":partner_id", use: PartnerAPI.delete)
-    users.get(":partner_id", "tracks", use: PartnerAPI.tracks)
-    users.get(":partner_id", "interviews", use: PartnerAPI.interviews)
-    users.get(":partner_id", "enrollments", use: PartnerAPI.enrollments)
-    users.post(":partner_id", "enrollments", use: PartnerAPI.enroll)
-    users.post(":partner_id", "subscriptions", use: PartnerAPI.subscribe)
-    users.post(":partner_id", "launch-codes", use: Launch.createForUser)
+    // Partner API (seed 000, SPEC §3, §7)
+    let api = Surface(app.grouped(PartnerAPI.KeyAuthenticator()), errors: .json)
+    api.on(.GET, .apiCourses, use: PartnerAPI.courses)
+    api.on(.GET, .apiEvents, use: PartnerAPI.events)
+    api.on(.POST, .apiRedeliverFailed, use: PartnerAPI.redeliverFailed)
+    api.on(.POST, .apiRedeliverEvent(.key), use: PartnerAPI.redeliverEvent)
+    api.on(.GET, .apiWebhooks, use: PartnerAPI.listWebhooks)
+    api.on(.POST, .apiWebhooks, use: PartnerAPI.createWebhook)
+    api.on(.GET, .apiWebhook(.key), use: PartnerAPI.showWebhook)
+    api.on(.PATCH, .apiWebhook(.key), use: PartnerAPI.updateWebhook)
+    api.on(.DELETE, .apiWebhook(.key), use: PartnerAPI.deleteWebhook)
+    api.on(.POST, .apiWebhookRotateKey(.key), use: PartnerAPI.rotateWebhookKey)
+    api.on(.POST, .apiWebhookTest(.key), use: PartnerAPI.testWebhook)
+    api.on(.POST, .apiAnonymousUser, use: PartnerAPI.createAnonymous)
+    api.on(.POST, .apiUser(.key), use: PartnerAPI.createOrRefresh)
+    api.on(.GET, .apiUser(.key), use: PartnerAPI.show)
+    api.on(.PATCH, .apiUser(.key), use: PartnerAPI.update)
+    api.on(.DELETE, .apiUser(.key), use: PartnerAPI.delete)
+    api.on(.GET, .apiUserTracks(.key), use: PartnerAPI.tracks)
+    api.on(.GET, .apiUserInterviews(.key), use: PartnerAPI.interviews)
+    api.on(.GET, .apiUserEnrollments(.key), use: PartnerAPI.enrollments)
+    api.on(.POST, .apiUserEnrollments(.key), use: PartnerAPI.enroll)
+    api.on(.POST, .apiUserSubscriptions(.key), use: PartnerAPI.subscribe)
+    api.on(.POST, .apiUserLaunchCodes(.key), use: Launch.createForUser)
     // An empty partner_id (`/api/users/`) is a bad partner_id, not a missing route.
     for method in [HTTPMethod.GET, .POST, .PATCH, .DELETE] {
-        users.on(method, use: PartnerAPI.missingPartnerID)
+        api.on(method, .apiUsers, use: PartnerAPI.missingPartnerID)
+    }
+
+    // Every other path: the SSO API in any letter case, else 404 (errors as `.unmatched`).
+    for method in [HTTPMethod.GET, .POST, .PUT, .PATCH, .DELETE, .OPTIONS] {
+        app.on(method, "**", use: SSOAPI.dispatch)
+    }
+}
+
+/// A group of routes that report errors one way.
+struct Surface {
+    let builder: any RoutesBuilder
+    let errors: ErrorFormat
+
+    init(_ builder: any RoutesBuilder, errors: ErrorFormat) {
+        self.builder = builder
+        self.errors = errors
+    }
+
+    func on(_ method: HTTPMethod, _ url: SiteURL, use handler: @escaping @Sendable (Request) async throws -> some AsyncResponseEncodable) {
+        let route = builder.on(method, url.pathComponents, use: handler)
+        route.userInfo[ErrorFormat.userInfoKey] = errors
     }
 }

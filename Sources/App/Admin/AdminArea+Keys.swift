@@ -37,7 +37,7 @@ extension AdminArea {
             if case .notFound = error { throw AdminPageError.notFound("There is no active API key with that prefix.") }
             throw AdminPageError.invalid(error.description)
         }
-        return Layout.redirect(to: "/admin/keys")
+        return Layout.redirect(to: SiteURL.adminKeys.path)
     }
 
     private static func keysPage(req: Request, context: AdminContext, created: (key: String, record: APIKey)?) async throws -> Response {
@@ -48,7 +48,7 @@ extension AdminArea {
                 "revoked \(RFC3339.string(from: revoked))"
             } else if manage {
                 """
-                <form method="post" action="/admin/keys/\(key.prefix)/revoke" class="inline">\(csrf(context))\
+                <form method="post" action="\(SiteURL.adminKeyRevoke(.value(key.prefix)).path)" class="inline">\(csrf(context))\
                 <button class="link">Revoke</button></form>
                 """
             } else {
@@ -67,7 +67,7 @@ extension AdminArea {
             """
         } ?? .empty
         let form: HTML = manage ? """
-            <form method="post" action="/admin/keys" class="inline-form">\(csrf(context))
+            <form method="post" action="\(SiteURL.adminKeys.path)" class="inline-form">\(csrf(context))
             <label>Name <input name="name" maxlength="100" placeholder="LMS production"></label>
             <button>Create key</button></form>
             """ : "<p>Creating and revoking keys takes the manage_keys permission.</p>"

@@ -9,7 +9,7 @@ enum AdminArea {
 
     /// `GET /login/admin`: the form (or the dashboard, for a signed-in admin).
     static func loginForm(req: Request) async throws -> Response {
-        if try await req.adminContext() != nil { return Layout.redirect(to: "/admin") }
+        if try await req.adminContext() != nil { return Layout.redirect(to: SiteURL.admin.path) }
         return loginPage(req: req, email: "", error: nil, status: .ok)
     }
 
@@ -50,7 +50,7 @@ enum AdminArea {
         let (secret, session) = try await AdminSessions.start(
             admin: admin, replacing: AdminCookie.hash(in: req), ip: req.clientIP, now: now, store: portico.store
         )
-        let response = Layout.redirect(to: "/admin")
+        let response = Layout.redirect(to: SiteURL.admin.path)
         let https = portico.config.publicURLIsHTTPS
         response.headers.add(name: .setCookie, value: AdminCookie.set(secret: secret, expiresAt: session.expiresAt, now: now, https: https))
         return response
@@ -60,7 +60,7 @@ enum AdminArea {
     static func logout(req: Request) async throws -> Response {
         _ = try await req.requireAdminForm()
         if let hash = AdminCookie.hash(in: req) { try await AdminSessions.end(hash: hash, store: req.portico.store) }
-        let response = Layout.redirect(to: "/login/admin")
+        let response = Layout.redirect(to: SiteURL.adminLogin.path)
         response.headers.add(name: .setCookie, value: AdminCookie.clear(https: req.portico.config.publicURLIsHTTPS))
         return response
     }
@@ -70,7 +70,7 @@ enum AdminArea {
         let response = Layout.page(title: "Admin sign-in", member: nil, status: status, body: """
             <section class="card narrow"><h1>Admin sign-in</h1>
             \(error.map { e -> HTML in "<p class=\"error\" role=\"alert\">\(e)</p>" } ?? .empty)
-            <form method="post" action="/login/admin" class="stack">
+            <form method="post" action="\(SiteURL.adminLogin.path)" class="stack">
             <input type="hidden" name="csrf_token" value="\(token)">
             <label>Email <input type="email" name="email" value="\(email)" autocomplete="username" required></label>
             <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
@@ -93,7 +93,7 @@ enum AdminArea {
             <section class="card"><h1>\(context.org.name)</h1>
             <p>Signed in as \(context.admin.email) in <code>\(context.org.slug)</code>.</p>
             <h2>Your permissions</h2><ul>\(permissions)</ul>
-            <p><a href="/admin/keys">API keys</a> · <a href="/admin/audit">Audit log</a></p>
+            <p><a href="\(SiteURL.adminKeys.path)">API keys</a> · <a href="\(SiteURL.adminAudit.path)">Audit log</a></p>
             </section>
             """)
     }
@@ -102,10 +102,10 @@ enum AdminArea {
     static func page(title: String, context: AdminContext, status: HTTPResponseStatus = .ok, body: HTML) -> Response {
         Layout.page(title: title, member: nil, status: status, body: """
             <nav class="site-nav"><div class="wrap">
-            <a href="/admin">Admin</a>
-            <a href="/admin/keys">API keys</a>
-            <a href="/admin/audit">Audit log</a>
-            <form method="post" action="/admin/logout" class="inline">\(csrf(context))<button class="link">Sign out</button></form>
+            <a href="\(SiteURL.admin.path)">Admin</a>
+            <a href="\(SiteURL.adminKeys.path)">API keys</a>
+            <a href="\(SiteURL.adminAudit.path)">Audit log</a>
+            <form method="post" action="\(SiteURL.adminLogout.path)" class="inline">\(csrf(context))<button class="link">Sign out</button></form>
             </div></nav>
             \(body)
             """)

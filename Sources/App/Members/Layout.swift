@@ -10,7 +10,7 @@ enum Layout {
     ) -> Response {
         let chrome = member.map { !$0.session.noChrome } ?? true
         let header: HTML = chrome ? """
-            <header class="site-header"><div class="wrap"><a class="brand" href="\(SiteURL.dashboard)">Portico</a>\
+            <header class="site-header"><div class="wrap"><a class="brand" href="\(SiteURL.dashboard.path)">Portico</a>\
             \(member.map { m -> HTML in "<span class=\"who\">\(m.displayName)</span>" } ?? .empty)</div></header>
             \(member != nil ? navigation : .empty)
             """ : .empty
@@ -19,7 +19,7 @@ enum Layout {
             <html lang="en"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) · Portico</title>
-            <link rel="stylesheet" href="/static/portico.css">
+            <link rel="stylesheet" href="\(SiteURL.stylesheet.path)">
             </head><body class="\(chrome ? "" : "no-chrome")">
             \(header)
             <main class="wrap">
@@ -36,10 +36,10 @@ enum Layout {
 
     static let navigation: HTML = """
         <nav class="site-nav"><div class="wrap">
-        <a href="\(SiteURL.dashboard)">Dashboard</a>
-        <a href="/members/curriculum">Curriculum</a>
-        <a href="/members/interviews">Interviews</a>
-        <form method="post" action="/logout" class="inline"><button class="link">Sign out</button></form>
+        <a href="\(SiteURL.dashboard.path)">Dashboard</a>
+        <a href="\(SiteURL.curriculum.path)">Curriculum</a>
+        <a href="\(SiteURL.interviews.path)">Interviews</a>
+        <form method="post" action="\(SiteURL.logout.path)" class="inline"><button class="link">Sign out</button></form>
         </div></nav>
         """
 

@@ -12,7 +12,7 @@ extension Members {
         let sets: [HTML] = portico.curriculum.questionSets.map { set in
             """
             <li class="card"><h3>\(set.title)</h3><p class="meta">\(set.kind.rawValue) · \(set.questions.count) questions</p>
-            <form method="post" action="/members/interviews">\(Layout.csrf(member))
+            <form method="post" action="\(SiteURL.interviews.path)">\(Layout.csrf(member))
             <input type="hidden" name="question_set" value="\(set.id)"><button type="submit">Start</button></form></li>
             """
         }
@@ -28,7 +28,7 @@ extension Members {
     /// One interview in a list (dashboard, interviews page).
     static func interviewRow(_ i: InterviewSnapshot) -> HTML {
         """
-        <li><a href="\(SiteURL.interview(i.id))">\(i.title)</a>
+        <li><a href="\(SiteURL.interview(.value(i.id)).path)">\(i.title)</a>
         <span class="meta">\(i.status == .completed ? "completed" : "in progress") · \(i.questionsAnswered)/\(i.questionsTotal) answered\(i.rating.map { " · rated \($0)/5" } ?? "")</span></li>
         """
     }
@@ -41,7 +41,7 @@ extension Members {
             throw PageError.invalid("Choose a question set.")
         }
         let interview = try await Learning.startInterview(user: member.user, questionSet: set, now: portico.clock.now(), store: portico.store)
-        return Layout.redirect(to: portico.url(SiteURL.interview(interview.id!)))
+        return Layout.redirect(to: portico.url(SiteURL.interview(.value(interview.id!)).path))
     }
 
     /// `GET /members/interviews/{id}`: the questions, the next one to answer, then completing and rating.
@@ -54,7 +54,7 @@ extension Members {
               let set = portico.curriculum.questionSet(id: interview.questionSet)
         else { throw PageError.notFound }
         let answers = try await Learning.answers(interviewID: id, on: db)
-        let path = SiteURL.interview(id)
+        let path = SiteURL.interview(.value(id)).path
         let nextOpen = set.questions.indices.first { answers[$0 + 1] == nil }
         let questions: [HTML] = set.questions.enumerated().map { offset, q in
             let number = offset + 1
@@ -112,7 +112,7 @@ extension Members {
         try await pageErrors {
             try await Learning.answer(interviewID: id, user: member.user, number: number, text: text, now: portico.clock.now(), store: portico.store)
         }
-        return Layout.redirect(to: portico.url(SiteURL.interview(id)))
+        return Layout.redirect(to: portico.url(SiteURL.interview(.value(id)).path))
     }
 
     /// `POST /members/interviews/{id}/complete` (optional `rating`): `interview.completed`.
@@ -124,7 +124,7 @@ extension Members {
         try await pageErrors {
             try await Learning.completeInterview(interviewID: id, user: member.user, rating: rating, now: portico.clock.now(), store: portico.store)
         }
-        return Layout.redirect(to: portico.url(SiteURL.interview(id)))
+        return Layout.redirect(to: portico.url(SiteURL.interview(.value(id)).path))
     }
 
     /// `GET /classroom/{enrollment_id}`: the course's lessons; only the enrollment's owner sees it.
@@ -137,7 +137,7 @@ extension Members {
               let course = portico.curriculum.course(id: enrollment.courseID)
         else { throw PageError.notFound }
         let done = try await Learning.completedLessons(enrollmentID: id, on: db)
-        let path = SiteURL.classroom(id.uuidString.lowercased())
+        let path = SiteURL.classroom(.value(id)).path
         let lessons: [HTML] = course.lessons.map { lesson in
             let paragraphs: [HTML] = lesson.body.map { "<p>\($0)</p>" }
             let action: HTML = done[lesson.number] != nil ? "<p class=\"done\">Completed ✓</p>" : """
@@ -167,7 +167,7 @@ extension Members {
                 enrollmentID: id, number: number, user: member.user, curriculum: portico.curriculum, now: portico.clock.now(), store: portico.store
             )
         }
-        return Layout.redirect(to: portico.url(SiteURL.classroom(id.uuidString.lowercased())))
+        return Layout.redirect(to: portico.url(SiteURL.classroom(.value(id)).path))
     }
 
     /// Core failures as page errors.

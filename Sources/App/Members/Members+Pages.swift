@@ -30,18 +30,18 @@ extension Members {
         let interviewRows = interviews.map(interviewRow)
         let enrollmentRows: [HTML] = enrollments.map { e in
             """
-            <li><a href="\(SiteURL.classroom(e.id.uuidString.lowercased()))">\(e.courseTitle)</a>
+            <li><a href="\(SiteURL.classroom(.value(e.id)).path)">\(e.courseTitle)</a>
             <span class="meta">\(e.lessonsCompleted) of \(e.lessonsTotal) lessons · \(e.status == .completed ? "completed" : "active")</span></li>
             """
         }
-        let launchButtons: [HTML] = apps.map { "<a class=\"button secondary\" href=\"/launch/\($0.slug)\">\($0.name)</a>" }
+        let launchButtons: [HTML] = apps.map { "<a class=\"button secondary\" href=\"\(SiteURL.launch(.value($0.slug)).path)\">\($0.name)</a>" }
         let body: HTML = """
             <h1>Welcome, \(member.displayName)</h1>
             \(apps.isEmpty ? .empty : HTML("<section class=\"card\"><h2>Partner sites</h2><p class=\"buttons\">\(launchButtons)</p></section>"))
             <section><h2>Your tracks</h2><div class="grid">\(trackCards)</div></section>
             <section class="card"><h2>Practice interviews</h2>
             \(interviewRows.isEmpty ? HTML("<p>No practice interviews yet.</p>") : HTML("<ul class=\"list\">\(interviewRows)</ul>"))
-            <a class="button" href="/members/interviews">Start a practice interview</a></section>
+            <a class="button" href="\(SiteURL.interviews.path)">Start a practice interview</a></section>
             <section class="card"><h2>Classroom</h2>
             \(enrollmentRows.isEmpty ? HTML("<p>You are not enrolled in a course.</p>") : HTML("<ul class=\"list\">\(enrollmentRows)</ul>"))</section>
             """
@@ -71,7 +71,7 @@ extension Members {
         let action: HTML = done
             ? "<p class=\"done\">You completed this chapter.</p>"
             : """
-              <form method="post" action="/members/curriculum/complete">\(Layout.csrf(member))
+              <form method="post" action="\(SiteURL.curriculumComplete.path)">\(Layout.csrf(member))
               <input type="hidden" name="chapter" value="\(number)"><button type="submit">Mark complete</button></form>
               """
         let body: HTML = """

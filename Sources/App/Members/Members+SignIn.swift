@@ -35,7 +35,7 @@ extension Members {
                 try await SignIn.setReturnURL(allowed, sessionID: new.session.id, store: portico.store)
             }
             let requested = req.queryValue("redirect_to").flatMap { Redirects.safePath($0, publicURL: portico.config.publicURL) }
-            let path = new.tokenRedirect ?? requested ?? SiteURL.dashboard
+            let path = new.tokenRedirect ?? requested ?? SiteURL.dashboard.path
             let response = Layout.redirect(to: portico.url(path))
             response.headers.add(name: .setCookie, value: MemberCookie.set(
                 secret: new.secret, display: new.session.display, expiresAt: new.session.expiresAt, now: now,
@@ -93,7 +93,7 @@ extension Members {
                 destination = try await redirectEntityURL(\.logoutURL, \.landingURL, subscriptionID: subscriptionID, on: portico.store.db)
             }
         }
-        let response = Layout.redirect(to: destination ?? portico.url(SiteURL.signedOut))
+        let response = Layout.redirect(to: destination ?? portico.url(SiteURL.signedOut.path))
         response.headers.add(name: .setCookie, value: MemberCookie.clear(https: portico.config.publicURLIsHTTPS))
         response.headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
         return response

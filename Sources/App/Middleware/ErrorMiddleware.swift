@@ -2,7 +2,36 @@ import Foundation
 import PorticoCore
 import Vapor
 
-/// Turns every error into the error format of the surface it happened on, and never
+/// How a route reports errors: chosen per route group in `routes.swift` (kept in the
+/// route's `userInfo`), never guessed from a path.
+enum ErrorFormat: Sendable {
+    /// `{"error": {"status", "code", "message"}}`: the Partner API, the operational
+    /// endpoints and the launch-code exchange.
+    case json
+    /// `{"api_error_entity": {...}}`: the SSO API.
+    case ssoAPI
+    /// An HTML page: sign-in, the member area, the admin area.
+    case page
+    /// The fallback route for paths no other route has: the SSO API's any-case paths
+    /// are the SSO API's, other `/api/` paths JSON, the rest pages.
+    case unmatched
+
+    static let userInfoKey = "portico.error_format"
+
+    /// The format for this request, resolved for the fallback route.
+    static func of(_ request: Request) -> ErrorFormat {
+        switch request.route?.userInfo[userInfoKey] as? ErrorFormat ?? .unmatched {
+        case .unmatched:
+            let path = request.url.path.lowercased()
+            if SSOAPI.isSSOAPIPath(path) { return .ssoAPI }
+            return path.hasPrefix("/api/") || path == "/api" ? .json : .page
+        case let format:
+            return format
+        }
+    }
+}
+
+/// Turns every error into the error format of the route it happened on, and never
 /// lets a detail of an unexpected error reach the client.
 struct PorticoErrorMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
@@ -14,39 +43,35 @@ struct PorticoErrorMiddleware: AsyncMiddleware {
     }
 
     static func response(for error: any Error, request: Request) -> Response {
-        if request.url.path.lowercased().hasPrefix("/api/v1/") {
+        switch ErrorFormat.of(request) {
+        case .ssoAPI:
             let failure = SSOAPI.Failure.from(error)
             if failure.status == .internalServerError { request.logger.report(error: error) }
             return failure.response()
-        }
-        if !Self.speaksJSON(request.url.path) {
+        case .page, .unmatched:
             return page(for: error, request: request)
+        case .json:
+            let apiError = APIError(error)
+            if apiError.status == .internalServerError {
+                request.logger.report(error: error)
+            }
+            let response = apiError.response()
+            if let retryAfter = apiError.retryAfter {
+                response.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter))
+            }
+            return response
         }
-        let apiError = APIError(error)
-        if apiError.status == .internalServerError {
-            request.logger.report(error: error)
-        }
-        let response = apiError.response()
-        if let retryAfter = apiError.retryAfter {
-            response.headers.replaceOrAdd(name: .retryAfter, value: String(retryAfter))
-        }
-        return response
     }
 }
 
 extension PorticoErrorMiddleware {
-    /// The API surfaces and operational endpoints answer JSON; everything else is a page.
-    static func speaksJSON(_ path: String) -> Bool {
-        path.hasPrefix("/api/") || path == "/api" || path.hasPrefix("/jsp/api/") || ["/healthz", "/readyz", "/metrics", "/openapi.json"].contains(path)
-    }
-
     /// An error as an HTML page, without chrome or details of unexpected errors.
     static func page(for error: any Error, request: Request) -> Response {
         if let pageError = error as? PageError {
             return Layout.message(title: pageError.title, text: pageError.message, status: pageError.status)
         }
         if let adminError = error as? AdminPageError {
-            let link: HTML = if case .signInRequired = adminError { " <a href=\"/login/admin\">Sign in</a>." } else { .empty }
+            let link: HTML = if case .signInRequired = adminError { " <a href=\"\(SiteURL.adminLogin.path)\">Sign in</a>." } else { .empty }
             return Layout.page(title: adminError.title, member: nil, status: adminError.status, body: """
                 <section class="card narrow"><h1>\(adminError.title)</h1><p>\(adminError.message)\(link)</p></section>
                 """)

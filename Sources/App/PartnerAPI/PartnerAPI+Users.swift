@@ -42,7 +42,7 @@ extension PartnerAPI {
         )
         guard let result = try await portico.hotPaths.createOrRefreshUser(upsert) else { throw APIError.userNotFound }
         let tokenDTO = TokenDTO(
-            token: token, expiresAt: result.tokenExpiresAt, ssoURL: portico.url("/login/sso?token=" + token)
+            token: token, expiresAt: result.tokenExpiresAt, ssoURL: portico.url(SiteURL.ssoSignIn(token: token))
         )
         return try JSONBody.response(UserResponse(
             user: UserWithToken(user: UserSnapshot(result.user), token: tokenDTO), created: result.created

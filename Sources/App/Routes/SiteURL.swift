@@ -1,13 +1,166 @@
 import Foundation
+import Vapor
 
-/// Paths of Portico's pages, for links and redirects (routes are registered in routes.swift).
-enum SiteURL {
-    static let dashboard = "/members/dashboard"
-    static let signedOut = "/signed-out"
-    static let docs = "/docs"
-    static let openAPI = "/openapi.json"
+/// Every path of Portico, in one place: `routes.swift` registers each route from its
+/// case (`pathComponents`, with `:name` for a parameter) and pages and redirects build
+/// their links and form actions from the same case (`path`, with values). A path
+/// string written anywhere else is a bug.
+enum SiteURL: Sendable {
+    /// A path parameter: its name for registration, or a value for a link.
+    enum Parameter<Value: Sendable>: Sendable {
+        case key
+        case value(Value)
+    }
 
-    static func chapter(_ number: Int) -> String { "/members/curriculum?chapter=\(number)" }
-    static func classroom(_ enrollmentID: String) -> String { "/classroom/\(enrollmentID)" }
-    static func interview(_ id: UUID) -> String { "/members/interviews/\(id.uuidString.lowercased())" }
+    /// The names under which handlers read path parameters.
+    enum Key {
+        static let partnerID = "partner_id"
+        static let webhookID = "webhook_id"
+        static let eventID = "event_id"
+        static let interviewID = "id"
+        static let enrollmentID = "enrollment_id"
+        static let lessonNumber = "number"
+        static let appSlug = "app_slug"
+        static let keyPrefix = "prefix"
+    }
+
+    // Operations
+    case healthz, readyz, metrics, openAPI, docs, stylesheet
+
+    // Browser sign-in and the member area (SPEC §4)
+    case ssoSignIn, logout, signedOut
+    case dashboard
+    case curriculum, curriculumComplete
+    case interviews
+    case interview(Parameter<UUID>)
+    case interviewAnswer(Parameter<UUID>)
+    case interviewComplete(Parameter<UUID>)
+    case classroom(Parameter<UUID>)
+    case lessonComplete(Parameter<UUID>, Parameter<Int>)
+
+    // Admin area (SPEC §8)
+    case adminLogin, admin, adminLogout, adminKeys, adminAudit
+    case adminKeyRevoke(Parameter<String>)
+
+    // Launch codes (SPEC §6)
+    case launch(Parameter<String>)
+    case getUserID
+
+    // SSO API (SPEC §5), in the reference's spelling (any letter case is dispatched)
+    case ssoAPI(SSOAPIOperation)
+
+    // Partner API (SPEC §3, §7)
+    case apiCourses, apiEvents, apiRedeliverFailed
+    case apiRedeliverEvent(Parameter<String>)
+    case apiWebhooks
+    case apiWebhook(Parameter<UUID>)
+    case apiWebhookRotateKey(Parameter<UUID>)
+    case apiWebhookTest(Parameter<UUID>)
+    case apiUsers, apiAnonymousUser
+    case apiUser(Parameter<String>)
+    case apiUserTracks(Parameter<String>)
+    case apiUserInterviews(Parameter<String>)
+    case apiUserEnrollments(Parameter<String>)
+    case apiUserSubscriptions(Parameter<String>)
+    case apiUserLaunchCodes(Parameter<String>)
+
+    enum SSOAPIOperation: String, CaseIterable, Sendable {
+        case authenticate = "AdminApi/Authenticate"
+        case validateAccessToken = "AdminApi/ValidateAccessToken"
+        case signIn = "SsoApi/SignIn"
+        case classroom = "SsoApi/Classroom"
+    }
+
+    /// One segment of a path: fixed text, or a parameter (its name, and its value in a link).
+    private enum Segment {
+        case constant(String)
+        case parameter(String, String?)
+    }
+
+    private static func param<T>(_ name: String, _ p: Parameter<T>, _ text: (T) -> String) -> Segment {
+        switch p {
+        case .key: .parameter(name, nil)
+        case .value(let v): .parameter(name, text(v))
+        }
+    }
+
+    private static func id(_ uuid: UUID) -> String { uuid.uuidString.lowercased() }
+
+    private var segments: [Segment] {
+        switch self {
+        case .healthz: [.constant("healthz")]
+        case .readyz: [.constant("readyz")]
+        case .metrics: [.constant("metrics")]
+        case .openAPI: [.constant("openapi.json")]
+        case .docs: [.constant("docs")]
+        case .stylesheet: [.constant("static"), .constant("portico.css")]
+        case .ssoSignIn: [.constant("login"), .constant("sso")]
+        case .logout: [.constant("logout")]
+        case .signedOut: [.constant("signed-out")]
+        case .dashboard: [.constant("members"), .constant("dashboard")]
+        case .curriculum: [.constant("members"), .constant("curriculum")]
+        case .curriculumComplete: [.constant("members"), .constant("curriculum"), .constant("complete")]
+        case .interviews: [.constant("members"), .constant("interviews")]
+        case .interview(let i): [.constant("members"), .constant("interviews"), Self.param(Key.interviewID, i, Self.id)]
+        case .interviewAnswer(let i): Self.interview(i).segments + [.constant("answer")]
+        case .interviewComplete(let i): Self.interview(i).segments + [.constant("complete")]
+        case .classroom(let e): [.constant("classroom"), Self.param(Key.enrollmentID, e, Self.id)]
+        case .lessonComplete(let e, let n):
+            Self.classroom(e).segments + [.constant("lessons"), Self.param(Key.lessonNumber, n, String.init), .constant("complete")]
+        case .adminLogin: [.constant("login"), .constant("admin")]
+        case .admin: [.constant("admin")]
+        case .adminLogout: [.constant("admin"), .constant("logout")]
+        case .adminKeys: [.constant("admin"), .constant("keys")]
+        case .adminAudit: [.constant("admin"), .constant("audit")]
+        case .adminKeyRevoke(let p): [.constant("admin"), .constant("keys"), Self.param(Key.keyPrefix, p, { $0 }), .constant("revoke")]
+        case .launch(let slug): [.constant("launch"), Self.param(Key.appSlug, slug, { $0 })]
+        case .getUserID: [.constant("jsp"), .constant("api"), .constant("getUserId")]
+        case .ssoAPI(let operation): [.constant("api"), .constant("v1")] + operation.rawValue.split(separator: "/").map { .constant(String($0)) }
+        case .apiCourses: [.constant("api"), .constant("courses")]
+        case .apiEvents: [.constant("api"), .constant("events")]
+        case .apiRedeliverFailed: [.constant("api"), .constant("events"), .constant("redeliver-failed")]
+        case .apiRedeliverEvent(let e): [.constant("api"), .constant("events"), Self.param(Key.eventID, e, { $0 }), .constant("redeliver")]
+        case .apiWebhooks: [.constant("api"), .constant("webhooks")]
+        case .apiWebhook(let w): [.constant("api"), .constant("webhooks"), Self.param(Key.webhookID, w, Self.id)]
+        case .apiWebhookRotateKey(let w): Self.apiWebhook(w).segments + [.constant("rotate-key")]
+        case .apiWebhookTest(let w): Self.apiWebhook(w).segments + [.constant("test")]
+        case .apiUsers: [.constant("api"), .constant("users")]
+        case .apiAnonymousUser: [.constant("api"), .constant("users"), .constant("anonymous")]
+        case .apiUser(let u): [.constant("api"), .constant("users"), Self.param(Key.partnerID, u, { $0 })]
+        case .apiUserTracks(let u): Self.apiUser(u).segments + [.constant("tracks")]
+        case .apiUserInterviews(let u): Self.apiUser(u).segments + [.constant("interviews")]
+        case .apiUserEnrollments(let u): Self.apiUser(u).segments + [.constant("enrollments")]
+        case .apiUserSubscriptions(let u): Self.apiUser(u).segments + [.constant("subscriptions")]
+        case .apiUserLaunchCodes(let u): Self.apiUser(u).segments + [.constant("launch-codes")]
+        }
+    }
+
+    /// The path for a link or redirect (parameters must be values), starting with `/`.
+    var path: String {
+        "/" + segments.map { segment -> String in
+            switch segment {
+            case .constant(let text): text
+            case .parameter(let name, let value):
+                value.map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? $0 } ?? ":" + name
+            }
+        }.joined(separator: "/")
+    }
+
+    /// The path components to register a route with (`:name` for each parameter).
+    var pathComponents: [PathComponent] {
+        segments.map { segment in
+            switch segment {
+            case .constant(let text): .constant(text)
+            case .parameter(let name, _): .parameter(name)
+            }
+        }
+    }
+
+    // Links with a query
+
+    /// `/login/sso?token=…` (tokens are hex or UUID text: nothing to escape).
+    static func ssoSignIn(token: String) -> String { ssoSignIn.path + "?token=" + token }
+
+    /// A chapter of the curriculum.
+    static func chapter(_ number: Int) -> String { curriculum.path + "?chapter=\(number)" }
 }

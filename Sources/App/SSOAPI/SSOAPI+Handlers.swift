@@ -68,29 +68,9 @@ extension SSOAPI {
         let display = try body.display()
         let userID = try body.uuid("user_id"), orgID = try body.uuid("org_id"), subscriptionID = try body.uuid("subscription_id")
         let redirectEntity = try body.redirectEntity()
-        let db = portico.store.db
-        var warnings: [String] = []
-        let subscription: Subscription
-        switch (userID, orgID) {
-        case let (user?, org?):
-            guard try await User.find(user, on: db) != nil else { throw Failure.notFound("no user \(user.uuidString.lowercased())") }
-            guard try await Organization.find(org, on: db) != nil else { throw Failure.notFound("no organization \(org.uuidString.lowercased())") }
-            guard let found = try await Subscription.query(on: db).filter(\.$userID == user).filter(\.$orgID == org).first() else {
-                throw Failure.notFound("the user has no subscription in that organization")
-            }
-            subscription = found
-            if let subscriptionID, subscriptionID != found.id {
-                warnings.append("subscription_id names another subscription than user_id and org_id; user_id and org_id were used")
-            }
-        case (nil, nil):
-            guard let subscriptionID else { throw Failure.validation("give user_id and org_id, or subscription_id") }
-            guard let found = try await Subscription.find(subscriptionID, on: db) else {
-                throw Failure.notFound("no subscription \(subscriptionID.uuidString.lowercased())")
-            }
-            subscription = found
-        default:
-            throw Failure.validation("user_id and org_id go together; give both, or subscription_id")
-        }
+        let (subscription, warnings) = try await SSOAPIService.subscription(
+            userID: userID, orgID: orgID, subscriptionID: subscriptionID, on: portico.store.db
+        )
         return try await issue(
             req: req, admin: admin, subscription: subscription, purpose: .login, display: display, redirectTo: nil,
             redirectEntity: redirectEntity, warnings: warnings
@@ -105,13 +85,10 @@ extension SSOAPI {
         let display = try body.display()
         guard let enrollmentID = try body.uuid("enrollment_id") else { throw Failure.validation("enrollment_id is required") }
         let redirectEntity = try body.redirectEntity()
-        let db = portico.store.db
-        guard let enrollment = try await Enrollment.find(enrollmentID, on: db),
-              let subscription = try await Subscription.find(enrollment.subscriptionID, on: db)
-        else { throw Failure.notFound("no enrollment \(enrollmentID.uuidString.lowercased())") }
+        let subscription = try await SSOAPIService.subscription(enrollmentID: enrollmentID, on: portico.store.db)
         return try await issue(
             req: req, admin: admin, subscription: subscription, purpose: .classroom, display: display,
-            redirectTo: SiteURL.classroom(enrollmentID.uuidString.lowercased()), redirectEntity: redirectEntity, warnings: []
+            redirectTo: SiteURL.classroom(.value(enrollmentID)).path, redirectEntity: redirectEntity, warnings: []
         )
     }
 
@@ -128,7 +105,7 @@ extension SSOAPI {
             actor: "admin:" + admin.email, ip: req.clientIP, now: portico.clock.now(), store: portico.store
         )
         return try JSONBody.response(SignInResponse(
-            url: portico.url("/login/sso?token=" + issued.token), accessToken: issued.token, expiresIn: issued.expiresIn,
+            url: portico.url(SiteURL.ssoSignIn(token: issued.token)), accessToken: issued.token, expiresIn: issued.expiresIn,
             apiErrorEntity: .success(warnings + issued.warnings)
         ))
     }
@@ -153,22 +130,32 @@ extension SSOAPI {
 
     // MARK: - Case-insensitive dispatch
 
-    /// The SSO API's operations by lowercased path: clients generated from the seed's
-    /// reference send `/api/v1/ssoapi/signin`.
-    static let operations: [String: (HTTPMethod, @Sendable (Request) async throws -> Response)] = [
-        "/api/v1/adminapi/authenticate": (.POST, authenticate),
-        "/api/v1/adminapi/validateaccesstoken": (.GET, validateAccessToken),
-        "/api/v1/ssoapi/signin": (.POST, signIn),
-        "/api/v1/ssoapi/classroom": (.POST, classroom),
+    /// The SSO API's operations: `routes.swift` registers each under its `SiteURL`, and
+    /// the fallback below dispatches any letter case of the same paths.
+    static let operations: [(SiteURL.SSOAPIOperation, (HTTPMethod, @Sendable (Request) async throws -> Response))] = [
+        (.authenticate, (.POST, authenticate)),
+        (.validateAccessToken, (.GET, validateAccessToken)),
+        (.signIn, (.POST, signIn)),
+        (.classroom, (.POST, classroom)),
     ]
+
+    /// The operations by lowercased path (clients generated from the seed's reference
+    /// send `/api/v1/ssoapi/signin`).
+    private static let byLowercasedPath: [String: (HTTPMethod, @Sendable (Request) async throws -> Response)] =
+        Dictionary(uniqueKeysWithValues: operations.map { (SiteURL.ssoAPI($0.0).path.lowercased(), $0.1) })
+
+    /// Whether a (lowercased) path is under the SSO API's base.
+    static func isSSOAPIPath(_ lowercasedPath: String) -> Bool {
+        lowercasedPath.hasPrefix("/api/v1/") || lowercasedPath == "/api/v1"
+    }
 
     /// The fallback for every path no route matched: SSO API paths in any letter case
     /// go to their handler; anything else is a 404.
     static func dispatch(req: Request) async throws -> Response {
         var path = req.url.path.lowercased()
         while path.hasSuffix("/"), path.count > 1 { path.removeLast() }
-        guard let (method, handler) = operations[path] else {
-            if path.hasPrefix("/api/v1/") { throw Failure.unknownPath() }
+        guard let (method, handler) = byLowercasedPath[path] else {
+            if isSSOAPIPath(path) { throw Failure.unknownPath() }
             throw Abort(.notFound)
         }
         guard req.method == method else { throw Failure.methodNotAllowed() }

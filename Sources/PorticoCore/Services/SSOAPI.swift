@@ -80,6 +80,45 @@ public enum SSOAPIService {
         return try await Organizations.lineage(of: orgID, on: db).contains { $0.id == admin.orgID }
     }
 
+    /// The subscription a SignIn names (SPEC §5): `user_id` and `org_id` together name
+    /// that user's subscription in that org; otherwise `subscription_id` does (with a
+    /// warning when it also names another one than the pair). One of the pair alone,
+    /// or nothing, is invalid (422); an unknown user, org or subscription is not found
+    /// (409). Absent, null, "" and the nil UUID all arrive here as nil.
+    public static func subscription(
+        userID: UUID?, orgID: UUID?, subscriptionID: UUID?, on db: any Database
+    ) async throws -> (Subscription, warnings: [String]) {
+        switch (userID, orgID) {
+        case let (user?, org?):
+            guard try await User.find(user, on: db) != nil else { throw PorticoError.notFound("no user \(user.uuidString.lowercased())") }
+            guard try await Organization.find(org, on: db) != nil else { throw PorticoError.notFound("no organization \(org.uuidString.lowercased())") }
+            guard let found = try await Subscription.query(on: db).filter(\.$userID == user).filter(\.$orgID == org).first() else {
+                throw PorticoError.notFound("the user has no subscription in that organization")
+            }
+            var warnings: [String] = []
+            if let subscriptionID, subscriptionID != found.id {
+                warnings.append("subscription_id names another subscription than user_id and org_id; user_id and org_id were used")
+            }
+            return (found, warnings)
+        case (nil, nil):
+            guard let subscriptionID else { throw PorticoError.invalid("give user_id and org_id, or subscription_id") }
+            guard let found = try await Subscription.find(subscriptionID, on: db) else {
+                throw PorticoError.notFound("no subscription \(subscriptionID.uuidString.lowercased())")
+            }
+            return (found, [])
+        default:
+            throw PorticoError.invalid("user_id and org_id go together; give both, or subscription_id")
+        }
+    }
+
+    /// The subscription of a Classroom's enrollment (409 when either is unknown).
+    public static func subscription(enrollmentID: UUID, on db: any Database) async throws -> Subscription {
+        guard let enrollment = try await Enrollment.find(enrollmentID, on: db),
+              let subscription = try await Subscription.find(enrollment.subscriptionID, on: db)
+        else { throw PorticoError.notFound("no enrollment \(enrollmentID.uuidString.lowercased())") }
+        return subscription
+    }
+
     /// A redirect entity change: for each URL, nil leaves it, `""` clears it.
     public struct RedirectEntityChange: Sendable {
         public var logoutURL: String?
