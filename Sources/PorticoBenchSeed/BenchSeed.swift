@@ -49,9 +49,9 @@ struct BenchSeedCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
-            guard count >= 0 else { throw ValidationError("--count must be 0 or more") }
-            guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
-            guard chapters >= 0 else { throw ValidationError("--chapters must be 0 or more") }
+            guard (0...100_000_000).contains(count) else { throw ValidationError("--count must be 0 to 100000000") }
+            guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 1024") }
+            guard (0...1000).contains(chapters) else { throw ValidationError("--chapters must be 0 to 1000") }
         }
 
         struct Result: Encodable {
@@ -152,7 +152,7 @@ struct BenchSeedCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
-            guard count >= 0 else { throw ValidationError("--count must be 0 or more") }
+            guard (0...100_000_000).contains(count) else { throw ValidationError("--count must be 0 to 100000000") }
         }
 
         func run() async throws {
@@ -217,7 +217,7 @@ struct BenchSeedCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
-            guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+            guard (1...100_000_000).contains(count) else { throw ValidationError("--count must be 1 to 100000000") }
         }
 
         struct Result: Encodable {
@@ -311,8 +311,8 @@ struct BenchSeedCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
-            guard count >= 1 else { throw ValidationError("--count must be at least 1") }
-            guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+            guard (1...100_000_000).contains(count) else { throw ValidationError("--count must be 1 to 100000000") }
+            guard (1...100_000).contains(batch) else { throw ValidationError("--batch must be 1 to 100000") }
         }
 
         struct Result: Encodable {

@@ -6,6 +6,7 @@ import Glibc
 #endif
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import PorticoCore
 import SQLKit
 import Testing
@@ -160,10 +161,15 @@ struct SecurityReviewTests {
             "https://evil.com%2f.wild.example/", "https://evil.com%2F.wild.example/", "https://a%40b.wild.example/",
             "https://a_b.wild.example/", "https://user@allowed.example/", "javascript://allowed.example/", "https://allowed.example:99999/",
             "https://" + String(repeating: "a", count: 2100) + ".wild.example/",
+            // double-encoded, overlong UTF-8, invisible format characters, invalid UTF-8 (the outside attack's F5)
+            "https://allowed.example/%250d%250aX-Evil:1", "https://allowed.example/%25250a", "https://allowed.example/%c0%8d%c0%8a",
+            "https://allowed.example/%e2%80%8b", "https://allowed.example/%ef%bb%bf", "https://allowed.example/%ff%fe",
+            "https://allowed.example/%ed%a0%80", "https://allowed.example/\u{200B}", "https://allowed.example/%e2%80%ae",
         ] {
             #expect(ReturnHosts.allowedURL(bad, entries: entries) == nil, "\(bad)")
         }
         #expect(ReturnHosts.allowedURL("https://x.wild.example/a%2Fb?q=%41#f", entries: entries) == "https://x.wild.example/a%2Fb?q=%41#f")
+        #expect(ReturnHosts.allowedURL("https://allowed.example/caf%C3%A9?x=%2541", entries: entries) == "https://allowed.example/caf%C3%A9?x=%2541")
         #expect(ReturnHosts.allowedURL("https://ALLOWED.example.:8443/p", entries: entries) == "https://allowed.example:8443/p")
         #expect(ReturnHosts.allowedURL("https://bücher.wild.example/", entries: entries) == "https://xn--bcher-kva.wild.example/")
     }
@@ -280,14 +286,29 @@ struct SecurityReviewTests {
             let partialLine = try RawClient(port: port)
             try partialLine.send("GET /healthz HT")
             let partialBody = try RawClient(port: port)
-            try partialBody.send("POST /api/users/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{")
+            try partialBody.send("POST /api/users/x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+            // A body trickled a byte at a time: never idle, but not complete in time (F2).
+            let trickle = try RawClient(port: port)
+            try trickle.send("POST /api/users/y HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+            let dripping = Task {
+                for _ in 0..<40 {
+                    try? await Task.sleep(nanoseconds: 200_000_000)
+                    if (try? trickle.send(" ")) == nil { return }
+                }
+            }
+            // A declared length over 1 MiB is refused at once.
+            let huge = try RawClient(port: port)
+            try huge.send("POST /api/users/z HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048577\r\n\r\n{")
+            #expect(try huge.readUntilCloseOrTimeout(seconds: 0.5)?.hasPrefix("HTTP/1.1 413") == true)
             let normal = try RawClient(port: port)
             try normal.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try normal.readUntilCloseOrTimeout(seconds: 0.5)?.hasPrefix("HTTP/1.1 200") == true)
             // Both stalled connections are closed by the server (read ends), not left open.
             #expect(try partialLine.readUntilCloseOrTimeout(seconds: 5, requireClose: true) != nil)
             let answer = try partialBody.readUntilCloseOrTimeout(seconds: 5, requireClose: true)
-            #expect(answer?.isEmpty == true || answer?.hasPrefix("HTTP/1.1 408") == true, "\(answer ?? "nil")")
+            #expect(answer?.isEmpty == true, "dropped without an answer: \(answer ?? "nil")")
+            #expect(try trickle.readUntilCloseOrTimeout(seconds: 5, requireClose: true) != nil, "a trickled body is closed too")
+            dripping.cancel()
             await t.app.server.shutdown()
         }
     }
@@ -331,6 +352,56 @@ struct SecurityReviewTests {
             #expect(try await t.count("interview_answers") == 1)
             let stored = try #require(try await Interview.find(interviewID, on: t.store.db))
             #expect(stored.questionsAnswered == 1)
+        }
+    }
+
+    @Test("6 (outside attack F1): a user deleted while requests for them run gives 404s, never a 5xx")
+    func deleteRaces() async throws {
+        try await TestApp.run { t in
+            let (uni, key) = try await t.org("uni")
+            _ = uni
+            try await t.org("campus", parent: "uni")
+            let course = try #require(t.portico.curriculum.courses.first?.id)
+            var statuses: [UInt] = []
+            for round in 0..<6 {
+                let partnerID = "p\(round)"
+                _ = try await t.send(.POST, "/api/users/\(partnerID)", key: key)
+                let results = try await withThrowingTaskGroup(of: UInt.self) { group in
+                    for i in 0..<10 {
+                        group.addTask {
+                            switch i {
+                            case 0, 5: try await t.send(.DELETE, "/api/users/\(partnerID)", key: key).status.code
+                            case 1, 6: try await t.send(.POST, "/api/users/\(partnerID)/subscriptions", key: key, body: #"{"org":"campus"}"#).status.code
+                            case 2, 7: try await t.send(.POST, "/api/users/\(partnerID)", key: key).status.code
+                            case 3: try await t.send(.PATCH, "/api/users/\(partnerID)", key: key, body: #"{"first_name":"X"}"#).status.code
+                            default: try await t.send(.POST, "/api/users/\(partnerID)/enrollments", key: key, body: #"{"course_id":"\#(course)"}"#).status.code
+                            }
+                        }
+                    }
+                    return try await group.reduce(into: [UInt]()) { $0.append($1) }
+                }
+                statuses += results
+            }
+            #expect(statuses.allSatisfy { $0 < 500 }, "\(statuses.filter { $0 >= 500 })")
+        }
+    }
+
+    @Test("outside attack F3: every X-Forwarded-For line counts; the right-most untrusted address is the client")
+    func forwardedLines() async throws {
+        try await TestApp.run(adjust: { $0.trustedProxies = [CIDR("127.0.0.1/32")!] }) { t in
+            var headers = HTTPHeaders()
+            headers.add(name: "X-Forwarded-For", value: "66.6.6.6")
+            headers.add(name: "X-Forwarded-For", value: "55.5.5.5")
+            let request = Request(
+                application: t.app, method: .GET, url: URI(path: "/"), headers: headers,
+                remoteAddress: try SocketAddress(ipAddress: "127.0.0.1", port: 4000), on: t.app.eventLoopGroup.next()
+            )
+            #expect(request.clientIP == "55.5.5.5")
+            let direct = Request(
+                application: t.app, method: .GET, url: URI(path: "/"), headers: headers,
+                remoteAddress: try SocketAddress(ipAddress: "10.1.1.1", port: 4000), on: t.app.eventLoopGroup.next()
+            )
+            #expect(direct.clientIP == "10.1.1.1", "an untrusted peer's header is ignored")
         }
     }
 
@@ -400,7 +471,8 @@ struct SecurityReviewTests {
     func ssrfGaps() async throws {
         try await TestApp.run { t in
             let (_, key) = try await t.org("acme")
-            for url in ["https://[::ffff:0:127.0.0.1]/", "https://[fec0::1]/", "https://[2001:db8::1]/", "https://[::7f00:1]/"] {
+            for url in ["https://[::ffff:0:127.0.0.1]/", "https://[fec0::1]/", "https://[2001:db8::1]/", "https://[::7f00:1]/",
+                        "https://hooks.example.com/a\\nb", "https://hooks.example.com/a b", "https://hooks.example.com/\\u2028"] {
                 let r = try await t.send(.POST, "/api/webhooks", key: key, body: #"{"url":"\#(url)"}"#)
                 #expect(r.status == .unprocessableEntity, "\(url): \(r.text)")
             }
@@ -444,7 +516,7 @@ struct CapturingLogHandler: LogHandler {
 }
 
 /// A plain TCP client for talking to the server byte by byte.
-final class RawClient {
+final class RawClient: @unchecked Sendable {
     let fd: Int32
 
     init(port: Int) throws {

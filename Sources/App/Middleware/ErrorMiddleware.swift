@@ -67,6 +67,9 @@ struct PorticoErrorMiddleware: AsyncMiddleware {
 extension PorticoErrorMiddleware {
     /// An error as an HTML page, without chrome or details of unexpected errors.
     static func page(for error: any Error, request: Request) -> Response {
+        if StoreFailure.kind(of: error) == .referencedRowGone {
+            return Layout.message(title: "Not found", text: "There is nothing here.", status: .notFound)
+        }
         if let pageError = error as? PageError {
             return Layout.message(title: pageError.title, text: pageError.message, status: pageError.status)
         }
@@ -112,6 +115,11 @@ struct APIError: Error {
 
     /// Any error as the client should see it.
     init(_ error: any Error) {
+        if StoreFailure.kind(of: error) == .referencedRowGone {
+            // The user was deleted while this request for them ran.
+            self = .userNotFound
+            return
+        }
         switch error {
         case let e as APIError:
             self = e

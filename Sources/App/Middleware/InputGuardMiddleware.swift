@@ -3,17 +3,19 @@ import NIOCore
 import PorticoCore
 import Vapor
 
-/// Reads each request's body before routing: at most 1 MiB (413), complete within 30 s
-/// of the request head (408; with the server's idle timeout, a client that trickles
-/// or stalls cannot hold a handler), and without NUL in any text (422 in the surface's
-/// error format: SQLite's C API would cut a text at a NUL and PostgreSQL refuses one,
-/// so a NUL is refused where it enters, for every field of every surface).
+/// Reads each request's body before its handler runs: at most 1 MiB (`413` at once
+/// when the declared length is larger, or as soon as more arrives), and without NUL in
+/// any text (`422` in the route's error format: SQLite's C API would cut a text at a
+/// NUL and PostgreSQL refuses one, so a NUL is refused where it enters, for every
+/// field of every surface).
 struct InputGuardMiddleware: AsyncMiddleware {
-    var bodyDeadline: TimeAmount = .seconds(30)
     static let nulRefused = Abort(.unprocessableEntity, reason: "text must not contain NUL characters (\\u0000, %00)")
 
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if let body = try await Self.collectBody(request, deadline: bodyDeadline), body.readableBytes > 0 {
+        if let declared = request.headers.first(name: .contentLength), let length = Int(declared), length > JSONBody.maxBodyBytes {
+            throw Abort(.payloadTooLarge)
+        }
+        if let body = try await request.body.collect(max: JSONBody.maxBodyBytes).get(), body.readableBytes > 0 {
             let bytes = body.readableBytesView
             let hasNUL = request.headers.contentType == .urlEncodedForm
                 ? SafeText.formHasNUL(bytes)
@@ -22,27 +24,41 @@ struct InputGuardMiddleware: AsyncMiddleware {
         }
         return try await next.respond(to: request)
     }
+}
 
-    /// The whole body (nil when there is none), or 408 when it is not complete in time.
-    static func collectBody(_ request: Request, deadline: TimeAmount) async throws -> ByteBuffer? {
-        if let collected = request.body.data { return collected }
-        let eventLoop = request.eventLoop
-        let promise = eventLoop.makePromise(of: ByteBuffer?.self)
+/// SPEC §9: a request whose body is not complete within the deadline (30 s) of its
+/// head is dropped: the request fails with `ClientTooSlow`, outside the error
+/// middleware, and Vapor closes the connection. (With the server's idle timeout, a
+/// client that stalls or trickles its body cannot hold a connection or a handler.)
+struct BodyDeadlineMiddleware: Middleware {
+    var deadline: TimeAmount = .seconds(30)
+
+    struct ClientTooSlow: Error, CustomStringConvertible {
+        var description: String { "the request body did not arrive in time; connection closed" }
+    }
+
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        let declared = request.headers.first(name: .contentLength).flatMap { Int($0) } ?? 0
+        guard request.body.data == nil, declared > 0 || request.headers.contains(name: .transferEncoding) else {
+            return next.respond(to: request)
+        }
+        let promise = request.eventLoop.makePromise(of: Response.self)
         let settled = NIOLockedValueBox(false)
-        @Sendable func settle(_ result: Result<ByteBuffer?, any Error>) {
+        @Sendable func settle(_ result: Result<Response, any Error>) {
             let first = settled.withLockedValue { done in
                 defer { done = true }
                 return !done
             }
             if first { promise.completeWith(result) }
         }
-        let timer = eventLoop.scheduleTask(in: deadline) {
-            settle(.failure(Abort(.requestTimeout, reason: "the request body did not arrive in time")))
+        let timer = request.eventLoop.scheduleTask(in: deadline) {
+            // Only the body has a deadline here, not the handler's work.
+            if request.body.data == nil { settle(.failure(ClientTooSlow())) }
         }
-        request.body.collect(max: JSONBody.maxBodyBytes).whenComplete { result in
+        next.respond(to: request).whenComplete { result in
             timer.cancel()
             settle(result)
         }
-        return try await promise.futureResult.get()
+        return promise.futureResult
     }
 }

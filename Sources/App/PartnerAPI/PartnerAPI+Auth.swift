@@ -76,8 +76,10 @@ extension Request {
         guard let peer = remoteAddress?.ipAddress else { return nil }
         let proxies = portico.config.trustedProxies
         guard !proxies.isEmpty, let address = IPAddress(peer), proxies.contains(where: { $0.contains(address) }),
-              let forwarded = headers.first(name: "X-Forwarded-For")
+              headers.contains(name: "X-Forwarded-For")
         else { return peer }
+        // Every line, in order: a proxy may add its own line instead of appending.
+        let forwarded = headers["X-Forwarded-For"].joined(separator: ",")
         // The right-most address that is not itself a trusted proxy.
         let hops = forwarded.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         for hop in hops.reversed() {

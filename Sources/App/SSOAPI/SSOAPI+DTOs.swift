@@ -70,6 +70,7 @@ extension SSOAPI {
 
         /// Any error as the SSO API reports it.
         static func from(_ error: any Error) -> Failure {
+            if StoreFailure.kind(of: error) == .referencedRowGone { return .notFound("the user or subscription no longer exists") }
             switch error {
             case let f as Failure: return f
             case let e as PorticoError:

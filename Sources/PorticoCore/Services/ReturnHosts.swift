@@ -102,24 +102,33 @@ public enum ReturnHosts {
         }
     }
 
-    /// Whether the text, with every `%XX` decoded to its byte, holds a control
-    /// character, DEL or whitespace (an invalid escape is left as it is).
+    /// Whether the text, percent-decoded once, twice or three times (`%250d` is a CR to
+    /// whatever decodes twice), holds a control character, DEL, whitespace or an
+    /// invisible format character, or bytes that are not UTF-8 (overlong forms such as
+    /// `%c0%8a` included). An invalid escape is left as it is.
     public static func hasControlOrSpace(percentDecoding text: String) -> Bool {
-        guard text.utf8.contains(UInt8(ascii: "%")) else { return false }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = Array(text.utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "%"), iterator.count >= 2,
-               let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16) {
-                iterator = iterator.dropFirst(2)
-                bytes.append(value)
-            } else {
-                bytes.append(byte)
+        var current = Array(text.utf8)
+        for _ in 0..<3 {
+            guard current.contains(UInt8(ascii: "%")) else { return false }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(current.count)
+            var rest = current[...]
+            while let byte = rest.popFirst() {
+                if byte == UInt8(ascii: "%"), rest.count >= 2,
+                   let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16) {
+                    rest = rest.dropFirst(2)
+                    bytes.append(value)
+                } else {
+                    bytes.append(byte)
+                }
             }
+            if bytes.contains(where: { $0 < 0x21 || $0 == 0x7f }) { return true }
+            guard let decoded = String(validating: bytes, as: UTF8.self) else { return true }
+            if SafeText.hasControlOrSpace(decoded) { return true }
+            if bytes == current { return false }
+            current = bytes
         }
-        if bytes.contains(where: { $0 < 0x21 || $0 == 0x7f }) { return true }
-        return SafeText.hasControlOrSpace(String(decoding: bytes, as: UTF8.self))
+        return false
     }
 }
 

@@ -155,7 +155,9 @@ public enum SSOAPIService {
                 } else if let allowed = ReturnHosts.allowedURL(value, entries: hosts) {
                     subscription[keyPath: keyPath] = allowed
                 } else {
-                    warnings.append("\(name) was not stored: its host is not an allowed return host of the organization")
+                    warnings.append(
+                        "\(name) was not stored: it must be an http(s) URL without spaces or control characters, on an allowed return host of the organization"
+                    )
                 }
             }
         }

@@ -222,6 +222,10 @@ public enum WebhookTargets {
     /// Everything that can be decided without DNS: the URL's shape, its scheme, its
     /// host (an address in a refused range, or a `localhost` name, unless allowPrivate).
     private static func parse(_ raw: String, allowPrivate: Bool) throws -> Parsed {
+        guard raw.utf8.count <= 2048 else { throw WebhookTargetError.invalidURL("the URL is longer than 2048 characters") }
+        guard !SafeText.hasControlOrSpace(raw) else {
+            throw WebhookTargetError.invalidURL("the URL must not contain spaces or control characters")
+        }
         guard let components = URLComponents(string: raw) else {
             throw WebhookTargetError.invalidURL("the URL could not be parsed")
         }

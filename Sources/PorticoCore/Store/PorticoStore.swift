@@ -36,7 +36,9 @@ public final class PorticoStore: Sendable {
     public func write<T: Sendable>(_ body: @escaping @Sendable (any Database) async throws -> T) async throws -> T {
         switch engine {
         case .postgres:
-            return try await makeDatabase().transaction { try await body($0) }
+            // A transaction that lost a deadlock (say, a create against a delete of the
+            // same user) is run again; the body is all-or-nothing, so that is safe.
+            return try await StoreFailure.retrying { try await makeDatabase().transaction { try await body($0) } }
         case .sqlite:
             await writeLock.acquire()
             do {

@@ -95,11 +95,14 @@ public struct PostgresHotPathStore: HotPathStore {
             preconditionFailure("PostgresHotPathStore runs on a PostgreSQL database")
         }
         let logger = database.logger
-        return try await database.withConnection { connection in
-            connection.eventLoop.makeFutureWithTask {
-                try await connection.execute(statement, logger: logger).reduce(into: []) { $0.append($1) }
-            }
-        }.get()
+        // One statement, all or nothing: run again when it lost a deadlock.
+        return try await StoreFailure.retrying {
+            try await database.withConnection { connection in
+                connection.eventLoop.makeFutureWithTask {
+                    try await connection.execute(statement, logger: logger).reduce(into: []) { $0.append($1) }
+                }
+            }.get()
+        }
     }
 
     /// Runs the statements one after another on one connection, in one transaction.

@@ -47,6 +47,9 @@ final class SQLiteHandle {
         // Statements keep their plan whatever is bound: prepared once, never re-prepared.
         _ = portico_sqlite_enable_qpsg(UnsafeMutableRawPointer(db))
         try execute("PRAGMA synchronous=NORMAL")
+        // As on Fluent's connections: a row whose user was deleted meanwhile is refused
+        // (answered 404), never written as an orphan.
+        try execute("PRAGMA foreign_keys=ON")
         // Savepoint (statement) journals in memory, not in temporary files.
         try execute("PRAGMA temp_store=MEMORY")
     }

@@ -3,13 +3,15 @@ import Foundation
 /// Checks on text that came from outside before it is stored, sent back in a header
 /// or written to a log.
 public enum SafeText {
-    /// True when `text` holds an ASCII control character (NUL to US, DEL), or any
-    /// Unicode whitespace or line/paragraph separator: what must never reach a
-    /// header, a redirect or a URL Portico stores.
+    /// True when `text` holds an ASCII control character (NUL to US, DEL), a C1
+    /// control, any Unicode whitespace or line/paragraph separator, or an invisible
+    /// format character (zero-width space, byte-order mark, bidi controls): what must
+    /// never reach a header, a redirect or a URL Portico stores.
     public static func hasControlOrSpace(_ text: some StringProtocol) -> Bool {
         text.unicodeScalars.contains { scalar in
             scalar.value < 0x21 || scalar.value == 0x7f || (scalar.value >= 0x80 && scalar.value < 0xa0)
                 || scalar.properties.isWhitespace || scalar.value == 0x2028 || scalar.value == 0x2029
+                || scalar.properties.generalCategory == .format
         }
     }
 
