@@ -67,7 +67,7 @@ public func configure(
         metrics: PorticoMetrics(),
         keyUse: KeyUseThrottle(),
         launchKeys: LaunchKeys(configuredSecret: config.secret, store: store),
-        loginThrottle: LoginThrottle(),
+        loginThrottle: LoginThrottle(store: store),
         passwords: BcryptVerifier(threads: config.passwordCheckThreads, queueLimit: config.passwordCheckQueue),
         webhookResolver: webhookResolver,
         webhookClients: WebhookClients(eventLoopGroup: app.eventLoopGroup, timeout: config.webhookTimeout)

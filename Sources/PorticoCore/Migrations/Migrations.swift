@@ -15,5 +15,6 @@ public enum PorticoMigrations {
         CreateIndexes(),
         AddWebhookDispatch(),
         DropDeliveriesDueIndex(),
+        CreateLoginAttempts(),
     ]
 }

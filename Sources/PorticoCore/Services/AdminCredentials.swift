@@ -38,25 +38,25 @@ public enum AdminCredentials {
         throttle: LoginThrottle, verifier: any PasswordVerifier, on db: any Database
     ) async throws -> Outcome {
         let email = normalizedEmail(rawEmail)
+        let keys = throttleKeys(email: email, ip: ip)
         let attempt: LoginThrottle.Attempt
-        switch throttle.begin(throttleKeys(email: email, ip: ip), now: now) {
+        switch try await throttle.begin(keys, now: now) {
         case .refused(let wait): return .throttled(retryAfter: wait)
         case .allowed(let reserved): attempt = reserved
         }
-        var succeeded = false
-        var counts = true
-        defer { if counts { throttle.finish(attempt, succeeded: succeeded, now: now) } }
-        let admin = email.isEmpty ? nil : try await Admin.query(on: db).filter(\.$email == email).first()
+        let admin: Admin?
         let verified: Bool
         do {
+            admin = email.isEmpty ? nil : try await Admin.query(on: db).filter(\.$email == email).first()
             verified = try await verifier.verify(password, hash: admin?.passwordHash)
-        } catch let busy as PasswordCheckBusy {
-            throttle.cancel(attempt)
-            counts = false
-            throw busy
+        } catch {
+            // Busy, or the database failed: the attempt was never checked.
+            try? await throttle.cancel(attempt)
+            throw error
         }
-        guard let admin, verified, !password.isEmpty else { return .wrong }
-        succeeded = true
+        let succeeded = admin != nil && verified && !password.isEmpty
+        try await throttle.finish(attempt, account: keys[0], succeeded: succeeded, now: now)
+        guard let admin, succeeded else { return .wrong }
         return .verified(admin)
     }
 
