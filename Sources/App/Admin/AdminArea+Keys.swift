@@ -22,13 +22,13 @@ extension AdminArea {
         } catch let error as PorticoError {
             throw AdminPageError.invalid(error.description)
         }
-        return try await keysPage(req: req, context: context, created: created)
+        return try await keysPage(req: req, context: context, created: .init(name: created.record.name, key: created.key))
     }
 
     /// `POST /admin/keys/:prefix/revoke`.
     static func revokeKey(req: Request) async throws -> Response {
         let context = try await req.requireAdminForm(.manageKeys)
-        let prefix = req.parameters.get("prefix") ?? ""
+        let prefix = req.parameters.get(SiteURL.Key.keyPrefix) ?? ""
         do {
             _ = try await Credentials.revokeAPIKey(
                 org: context.org, prefix: prefix, actor: "admin:" + context.admin.email, now: req.portico.clock.now(), store: req.portico.store
@@ -40,44 +40,10 @@ extension AdminArea {
         return Layout.redirect(to: SiteURL.adminKeys.path)
     }
 
-    private static func keysPage(req: Request, context: AdminContext, created: (key: String, record: APIKey)?) async throws -> Response {
-        let keys = try await Credentials.apiKeys(org: context.org, on: req.portico.store.db)
-        let manage = context.can(.manageKeys)
-        let rows = keys.reversed().map { key -> HTML in
-            let state: HTML = if let revoked = key.revokedAt {
-                "revoked \(RFC3339.string(from: revoked))"
-            } else if manage {
-                """
-                <form method="post" action="\(SiteURL.adminKeyRevoke(.value(key.prefix)).path)" class="inline">\(csrf(context))\
-                <button class="link">Revoke</button></form>
-                """
-            } else {
-                "active"
-            }
-            return """
-                <tr><td><code>\(key.prefix)</code></td><td>\(key.name)</td><td>\(key.createdBy)</td>\
-                <td>\(RFC3339.string(from: key.createdAt))</td><td>\(key.lastUsedAt.map(RFC3339.string(from:)) ?? "never")</td><td>\(state)</td></tr>
-                """
-        }
-        let shown: HTML = created.map { created in
-            """
-            <section class="card notice" role="status"><h2>New key: \(created.record.name)</h2>
-            <p>Copy it now. It is shown only this once; Portico keeps only its hash.</p>
-            <p><code class="secret">\(created.key)</code></p></section>
-            """
-        } ?? .empty
-        let form: HTML = manage ? """
-            <form method="post" action="\(SiteURL.adminKeys.path)" class="inline-form">\(csrf(context))
-            <label>Name <input name="name" maxlength="100" placeholder="LMS production"></label>
-            <button>Create key</button></form>
-            """ : "<p>Creating and revoking keys takes the manage_keys permission.</p>"
-        return page(title: "API keys", context: context, body: """
-            \(shown)
-            <section class="card"><h1>API keys</h1>
-            \(form)
-            <table><thead><tr><th>Prefix</th><th>Name</th><th>Created by</th><th>Created</th><th>Last used</th><th></th></tr></thead>
-            <tbody>\(rows)</tbody></table>
-            </section>
-            """)
+    private static func keysPage(req: Request, context: AdminContext, created: AdminKeys.Model.Created?) async throws -> Response {
+        let model = try await AdminKeys.Model.query(
+            org: context.org, admin: context.layout, canManage: context.can(.manageKeys), created: created, on: req.portico.store.db
+        )
+        return Layout.response(AdminKeys.view(model))
     }
 }

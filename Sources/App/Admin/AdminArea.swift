@@ -65,19 +65,11 @@ enum AdminArea {
         return response
     }
 
+    /// The form with a fresh double-submit token, in the page and in its cookie.
     private static func loginPage(req: Request, email: String, error: String?, status: HTTPResponseStatus) -> Response {
-        let token = Secrets.hex(byteCount: 16)
-        let response = Layout.page(title: "Admin sign-in", member: nil, status: status, body: """
-            <section class="card narrow"><h1>Admin sign-in</h1>
-            \(error.map { e -> HTML in "<p class=\"error\" role=\"alert\">\(e)</p>" } ?? .empty)
-            <form method="post" action="\(SiteURL.adminLogin.path)" class="stack">
-            <input type="hidden" name="csrf_token" value="\(token)">
-            <label>Email <input type="email" name="email" value="\(email)" autocomplete="username" required></label>
-            <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
-            <button>Sign in</button>
-            </form></section>
-            """)
-        response.headers.add(name: .setCookie, value: AdminLoginCSRF.set(token, https: req.portico.config.publicURLIsHTTPS))
+        let model = AdminLogin.Model(email: email, error: error, csrfToken: Secrets.hex(byteCount: 16))
+        let response = Layout.response(AdminLogin.view(model), status: status)
+        response.headers.add(name: .setCookie, value: AdminLoginCSRF.set(model.csrfToken, https: req.portico.config.publicURLIsHTTPS))
         return response
     }
 
@@ -86,33 +78,6 @@ enum AdminArea {
     /// `GET /admin`: who is signed in, in which organization, with which permissions.
     static func dashboard(req: Request) async throws -> Response {
         let context = try await req.requireAdmin()
-        let permissions = Admin.Permission.allCases.map { p -> HTML in
-            "<li>\(p.rawValue): \(context.can(p) ? "yes" : "no")</li>"
-        }
-        return page(title: "Admin", context: context, body: """
-            <section class="card"><h1>\(context.org.name)</h1>
-            <p>Signed in as \(context.admin.email) in <code>\(context.org.slug)</code>.</p>
-            <h2>Your permissions</h2><ul>\(permissions)</ul>
-            <p><a href="\(SiteURL.adminKeys.path)">API keys</a> · <a href="\(SiteURL.adminAudit.path)">Audit log</a></p>
-            </section>
-            """)
-    }
-
-    /// An admin page: the admin navigation, never framed (`frame-ancestors 'none'`).
-    static func page(title: String, context: AdminContext, status: HTTPResponseStatus = .ok, body: HTML) -> Response {
-        Layout.page(title: title, member: nil, status: status, body: """
-            <nav class="site-nav"><div class="wrap">
-            <a href="\(SiteURL.admin.path)">Admin</a>
-            <a href="\(SiteURL.adminKeys.path)">API keys</a>
-            <a href="\(SiteURL.adminAudit.path)">Audit log</a>
-            <form method="post" action="\(SiteURL.adminLogout.path)" class="inline">\(csrf(context))<button class="link">Sign out</button></form>
-            </div></nav>
-            \(body)
-            """)
-    }
-
-    /// A form's hidden CSRF field.
-    static func csrf(_ context: AdminContext) -> HTML {
-        "<input type=\"hidden\" name=\"csrf_token\" value=\"\(context.session.csrfToken)\">"
+        return Layout.response(AdminDashboard.view(.init(context: context)))
     }
 }

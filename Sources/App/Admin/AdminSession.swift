@@ -9,6 +9,9 @@ struct AdminContext: Sendable {
     var org: Organization
 
     func can(_ permission: Admin.Permission) -> Bool { admin.permissions.contains(permission.rawValue) }
+
+    /// The admin as the admin chrome and forms need them.
+    var layout: Layout.Admin { .init(csrfToken: session.csrfToken) }
 }
 
 /// The admin cookie (SPEC §1): `portico_admin`, HttpOnly, SameSite=Strict, `Secure`

@@ -11,6 +11,11 @@ struct MemberContext: Sendable {
         let name = [user.firstName, user.lastName].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
         return name.isEmpty ? user.partnerID : name
     }
+
+    /// The member as the page shell and forms need them.
+    var layout: Layout.Member {
+        .init(displayName: displayName, csrfToken: session.csrfToken, noChrome: session.noChrome)
+    }
 }
 
 /// The member cookie (SPEC §1): `portico_session`, HttpOnly, `Secure` exactly when the
@@ -76,6 +81,11 @@ extension Request {
     func frameAncestors(for member: MemberContext) async throws -> [String] {
         let hosts = Set(try await Organizations.allowedReturnHosts(of: member.session.orgID, on: portico.store.db)).sorted()
         return ["'self'"] + hosts.map { "https://\($0)" } + (portico.config.publicURLIsHTTPS ? [] : hosts.map { "http://\($0)" })
+    }
+
+    /// A rendered member page as the response, framable by the member's org's hosts.
+    func memberPage(_ html: HTML, for member: MemberContext) async throws -> Response {
+        Layout.response(html, frameAncestors: try await frameAncestors(for: member))
     }
 }
 

@@ -46,28 +46,19 @@ extension Members {
             if let url = try await redirectEntityURL(\.invalidTokenURL, \.invalidTokenURL, subscriptionID: subscriptionID, on: portico.store.db) {
                 return Layout.redirect(to: url)
             }
-            return Layout.message(
-                title: "This sign-in link has been used", text: "Each link signs you in once. Go back to your organization's site and follow the link again.",
-                status: .unauthorized
-            )
+            return Layout.message(.tokenUsed, status: .unauthorized)
         case .expired(let subscriptionID):
             if let url = try await redirectEntityURL(\.expiredTokenURL, \.expiredTokenURL, subscriptionID: subscriptionID, on: portico.store.db) {
                 return Layout.redirect(to: url)
             }
-            return Layout.message(
-                title: "This sign-in link has expired", text: "Sign-in links are valid for a limited time. Go back to your organization's site and follow the link again.",
-                status: .unauthorized
-            )
+            return Layout.message(.tokenExpired, status: .unauthorized)
         case .unknown:
             return unknownToken()
         }
     }
 
     private static func unknownToken() -> Response {
-        Layout.message(
-            title: "This sign-in link is not valid", text: "Check that you copied the whole link, or start again from your organization's site.",
-            status: .unauthorized
-        )
+        Layout.message(.tokenUnknown, status: .unauthorized)
     }
 
     /// The SHA-256 under which a token is stored: Partner API tokens are 32 hex characters,
@@ -101,7 +92,7 @@ extension Members {
 
     /// `GET /signed-out`.
     static func signedOut(req: Request) async throws -> Response {
-        Layout.message(title: "You are signed out", text: "You can close this window, or sign in again from your organization's site.", status: .ok)
+        Layout.message(.signedOut, status: .ok)
     }
 
     // MARK: - Redirect entities and allowed hosts

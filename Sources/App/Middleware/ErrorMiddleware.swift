@@ -68,25 +68,23 @@ extension PorticoErrorMiddleware {
     /// An error as an HTML page, without chrome or details of unexpected errors.
     static func page(for error: any Error, request: Request) -> Response {
         if StoreFailure.kind(of: error) == .referencedRowGone {
-            return Layout.message(title: "Not found", text: "There is nothing here.", status: .notFound)
+            return Layout.message(.notFound, status: .notFound)
         }
         if let pageError = error as? PageError {
             return Layout.message(title: pageError.title, text: pageError.message, status: pageError.status)
         }
         if let adminError = error as? AdminPageError {
-            let link: HTML = if case .signInRequired = adminError { " <a href=\"\(SiteURL.adminLogin.path)\">Sign in</a>." } else { .empty }
-            return Layout.page(title: adminError.title, member: nil, status: adminError.status, body: """
-                <section class="card narrow"><h1>\(adminError.title)</h1><p>\(adminError.message)\(link)</p></section>
-                """)
+            let link: Message.Model.Link? = if case .signInRequired = adminError { .init(text: "Sign in", url: SiteURL.adminLogin.path) } else { nil }
+            return Layout.message(.init(title: adminError.title, text: adminError.message, link: link), status: adminError.status)
         }
         if let abort = error as? any AbortError, abort.status.code < 500 {
             let status = abort.status
-            let title = status == .notFound ? "Not found" : "That did not work"
-            let text = status == .notFound ? "There is nothing here." : (status == .payloadTooLarge ? "That was too much data." : "The request could not be handled.")
-            return Layout.message(title: title, text: text, status: status)
+            if status == .notFound { return Layout.message(.notFound, status: status) }
+            if status == .payloadTooLarge { return Layout.message(.tooMuchData, status: status) }
+            return Layout.message(.badRequest, status: status)
         }
         request.logger.report(error: error)
-        return Layout.message(title: "Something went wrong", text: "Please try again in a moment.", status: .internalServerError)
+        return Layout.message(.internalError, status: .internalServerError)
     }
 }
 
