@@ -58,23 +58,14 @@ struct APIKeyCommand: AsyncParsableCommand {
             var name: String
             var createdBy: String
             var createdAt: Date
-            var lastUsedAt: Date?
-            var revokedAt: Date?
+            @NullEncoded var lastUsedAt: Date?
+            @NullEncoded var revokedAt: Date?
             enum CodingKeys: String, CodingKey {
                 case prefix, name
                 case createdBy = "created_by"
                 case createdAt = "created_at"
                 case lastUsedAt = "last_used_at"
                 case revokedAt = "revoked_at"
-            }
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(prefix, forKey: .prefix)
-                try c.encode(name, forKey: .name)
-                try c.encode(createdBy, forKey: .createdBy)
-                try c.encode(createdAt, forKey: .createdAt)
-                try c.encode(lastUsedAt, forKey: .lastUsedAt)
-                try c.encode(revokedAt, forKey: .revokedAt)
             }
         }
 

@@ -12,7 +12,7 @@ struct OrgCommand: AsyncParsableCommand {
         var id: UUID
         var slug: String
         var name: String
-        var parentID: UUID?
+        @NullEncoded var parentID: UUID?
 
         init(_ org: Organization) {
             id = org.id!
@@ -24,14 +24,6 @@ struct OrgCommand: AsyncParsableCommand {
         enum CodingKeys: String, CodingKey {
             case id, slug, name
             case parentID = "parent_id"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(slug, forKey: .slug)
-            try c.encode(name, forKey: .name)
-            try c.encode(parentID, forKey: .parentID)
         }
     }
 

@@ -49,12 +49,6 @@ extension PartnerAPI {
             return "{" + created + "\"user\":" + user.user.json(token: user.token?.jsonText) + "}"
         }
 
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(user, forKey: .user)
-            try c.encodeIfPresent(created, forKey: .created)
-        }
-
         enum CodingKeys: String, CodingKey { case user, created }
     }
 
@@ -115,13 +109,7 @@ extension PartnerAPI {
 
     struct InterviewsResponse: Encodable {
         var interviews: [InterviewSnapshot]
-        var nextCursor: String?
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(interviews, forKey: .interviews)
-            try c.encode(nextCursor, forKey: .nextCursor)
-        }
+        @NullEncoded var nextCursor: String?
 
         enum CodingKeys: String, CodingKey {
             case interviews

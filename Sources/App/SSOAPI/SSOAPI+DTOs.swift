@@ -9,20 +9,13 @@ extension SSOAPI {
     /// `api_error_entity`: on success `error_code` 0 and any warnings.
     struct ErrorEntity: Encodable {
         var errorCode: Int
-        var errorMessage: String?
+        @NullEncoded var errorMessage: String?
         var warningMessages: [String]
 
         enum CodingKeys: String, CodingKey {
             case errorCode = "error_code"
             case errorMessage = "error_message"
             case warningMessages = "warning_messages"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(errorCode, forKey: .errorCode)
-            try c.encode(errorMessage, forKey: .errorMessage)
-            try c.encode(warningMessages, forKey: .warningMessages)
         }
 
         static func success(_ warnings: [String] = []) -> ErrorEntity {
@@ -102,32 +95,17 @@ extension SSOAPI {
             case expiresIn = "expires_in"
             case apiErrorEntity = "api_error_entity"
         }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(accessToken, forKey: .accessToken)
-            try c.encode(tokenType, forKey: .tokenType)
-            try c.encodeIfPresent(expiresIn, forKey: .expiresIn)
-            try c.encode(apiErrorEntity, forKey: .apiErrorEntity)
-        }
     }
 
     struct ValidateResponse: Encodable {
-        var utcExpirationDate: Date?
-        var errorMessage: String?
+        @NullEncoded var utcExpirationDate: Date?
+        @NullEncoded var errorMessage: String?
         var apiErrorEntity: ErrorEntity
 
         enum CodingKeys: String, CodingKey {
             case utcExpirationDate = "utc_expiration_date"
             case errorMessage = "error_message"
             case apiErrorEntity = "api_error_entity"
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(utcExpirationDate, forKey: .utcExpirationDate)
-            try c.encode(errorMessage, forKey: .errorMessage)
-            try c.encode(apiErrorEntity, forKey: .apiErrorEntity)
         }
     }
 

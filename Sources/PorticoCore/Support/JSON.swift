@@ -131,3 +131,39 @@ extension JSONText {
         "\"" + value.uuidString.lowercased() + "\""
     }
 }
+
+/// An optional wire field that is written as `null` when absent (Portico's objects
+/// never leave a key out), and read as absent when the key is missing or `null`.
+/// The one way to say so: no type writes its own `encode(to:)` for it.
+@propertyWrapper
+public struct NullEncoded<Value: Codable & Sendable>: Codable, Sendable {
+    public var wrappedValue: Value?
+
+    public init(wrappedValue: Value?) {
+        self.wrappedValue = wrappedValue
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        wrappedValue = container.decodeNil() ? nil : try container.decode(Value.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch wrappedValue {
+        case nil: try container.encodeNil()
+        // UUIDs go on the wire in lowercase, like every other id Portico shows.
+        case let uuid as UUID: try container.encode(uuid.uuidString.lowercased())
+        case let value?: try container.encode(value)
+        }
+    }
+}
+
+extension NullEncoded: Equatable where Value: Equatable {}
+
+extension KeyedDecodingContainer {
+    /// A missing key is an absent value, as for a plain optional.
+    public func decode<T>(_ type: NullEncoded<T>.Type, forKey key: Key) throws -> NullEncoded<T> {
+        try decodeIfPresent(type, forKey: key) ?? NullEncoded(wrappedValue: nil)
+    }
+}
