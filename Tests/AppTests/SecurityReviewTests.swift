@@ -298,16 +298,16 @@ struct SecurityReviewTests {
             }
             // A declared length over 1 MiB is refused at once.
             let huge = try RawClient(port: port)
-            try huge.send("POST /api/users/z HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048577\r\n\r\n{")
-            #expect(try huge.readUntilCloseOrTimeout(seconds: 0.5)?.hasPrefix("HTTP/1.1 413") == true)
+            try huge.send("POST /api/users/z HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 1048577\r\n\r\n{")
+            #expect(try huge.readUntilCloseOrTimeout(seconds: 10, requireClose: true)?.hasPrefix("HTTP/1.1 413") == true)
             let normal = try RawClient(port: port)
-            try normal.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(try normal.readUntilCloseOrTimeout(seconds: 0.5)?.hasPrefix("HTTP/1.1 200") == true)
+            try normal.send("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(try normal.readUntilCloseOrTimeout(seconds: 10, requireClose: true)?.hasPrefix("HTTP/1.1 200") == true)
             // Both stalled connections are closed by the server (read ends), not left open.
-            #expect(try partialLine.readUntilCloseOrTimeout(seconds: 5, requireClose: true) != nil)
-            let answer = try partialBody.readUntilCloseOrTimeout(seconds: 5, requireClose: true)
+            #expect(try partialLine.readUntilCloseOrTimeout(seconds: 15, requireClose: true) != nil)
+            let answer = try partialBody.readUntilCloseOrTimeout(seconds: 15, requireClose: true)
             #expect(answer?.isEmpty == true, "dropped without an answer: \(answer ?? "nil")")
-            #expect(try trickle.readUntilCloseOrTimeout(seconds: 5, requireClose: true) != nil, "a trickled body is closed too")
+            #expect(try trickle.readUntilCloseOrTimeout(seconds: 15, requireClose: true) != nil, "a trickled body is closed too")
             dripping.cancel()
             await t.app.server.shutdown()
         }

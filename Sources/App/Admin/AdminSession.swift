@@ -68,8 +68,7 @@ extension Request {
     /// The admin, having checked the form's `csrf_token` against their session.
     func requireAdminForm() async throws -> AdminContext {
         let context = try await requireAdmin()
-        let given = (try? content.get(String.self, at: "csrf_token")) ?? ""
-        guard Secrets.constantTimeEquals(given, context.session.csrfToken) else { throw AdminPageError.badCSRF }
+        guard formCSRFMatches(context.session.csrfToken) else { throw AdminPageError.badCSRF }
         return context
     }
 

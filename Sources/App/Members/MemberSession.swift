@@ -71,9 +71,15 @@ extension Request {
     /// The member, having checked the form's `csrf_token` against their session.
     func requireMemberForm() async throws -> MemberContext {
         let member = try await requireMember()
-        let given = (try? content.get(String.self, at: "csrf_token")) ?? ""
-        guard Secrets.constantTimeEquals(given, member.session.csrfToken) else { throw PageError.badCSRF }
+        guard formCSRFMatches(member.session.csrfToken) else { throw PageError.badCSRF }
         return member
+    }
+
+    /// Whether the form's hidden `csrf_token` is `expected` (a session's), compared in
+    /// constant time: the one CSRF check of member and admin forms.
+    func formCSRFMatches(_ expected: String) -> Bool {
+        let given = (try? content.get(String.self, at: "csrf_token")) ?? ""
+        return Secrets.constantTimeEquals(given, expected)
     }
 
     /// Hosts that may frame this member's pages: Portico itself and the allowed return
