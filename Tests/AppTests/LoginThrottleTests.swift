@@ -91,6 +91,8 @@ struct LoginThrottleTests {
             let later = now.addingTimeInterval(901)
             #expect(try await attempt(throttle, ["account:a", "ip:23"], at: later) == nil)
             #expect(try await t.count("login_attempts", where: "throttle_key = 'account:a'") == 1, "rows past the window were removed")
+            #expect(try await throttle.purge(now: later.addingTimeInterval(901)) >= 1)
+            #expect(try await t.count("login_attempts") == 0, "the purge leaves nothing past the window")
         }
     }
 }

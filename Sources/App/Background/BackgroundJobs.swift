@@ -4,7 +4,7 @@ import Vapor
 
 /// The background work of `portico serve` and `portico worker`: the webhook
 /// delivery worker, deleting anonymous users whose 24 hours have passed (with
-/// `user.expired`, once a minute) and purging events and delivery history past
+/// `user.expired`, once a minute, with sign-in attempts past the throttle's window) and purging events and delivery history past
 /// `PORTICO_EVENT_RETENTION_DAYS` (once an hour). Stops with the application.
 final class BackgroundJobs: LifecycleHandler, @unchecked Sendable {
     private let webhookWorker: Bool
@@ -26,6 +26,7 @@ final class BackgroundJobs: LifecycleHandler, @unchecked Sendable {
                 do {
                     let removed = try await Users.expireAnonymous(now: portico.clock.now(), store: portico.store)
                     if removed > 0 { logger.info("expired anonymous users", metadata: ["count": .stringConvertible(removed)]) }
+                    try await portico.loginThrottle.purge(now: portico.clock.now())
                 } catch {
                     logger.error("anonymous-user expiry failed: \(String(reflecting: error))")
                 }

@@ -8,21 +8,33 @@ import Vapor
 /// any text (`422` in the route's error format: SQLite's C API would cut a text at a
 /// NUL and PostgreSQL refuses one, so a NUL is refused where it enters, for every
 /// field of every surface).
-struct InputGuardMiddleware: AsyncMiddleware {
+struct InputGuardMiddleware: Middleware {
     static let nulRefused = Abort(.unprocessableEntity, reason: "text must not contain NUL characters (\\u0000, %00)")
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         if let declared = request.headers.first(name: .contentLength), let length = Int(declared), length > JSONBody.maxBodyBytes {
-            throw Abort(.payloadTooLarge)
+            return request.eventLoop.makeFailedFuture(Abort(.payloadTooLarge))
         }
-        if let body = try await request.body.collect(max: JSONBody.maxBodyBytes).get(), body.readableBytes > 0 {
-            let bytes = body.readableBytesView
-            let hasNUL = request.headers.contentType == .urlEncodedForm
-                ? SafeText.formHasNUL(bytes)
-                : bytes.contains(0) || SafeText.jsonHasEscapedNUL(bytes)
-            if hasNUL { throw Self.nulRefused }
+        guard request.hasBody else { return next.respond(to: request) }
+        return request.body.collect(max: JSONBody.maxBodyBytes).flatMap { body in
+            if let body, body.readableBytes > 0 {
+                let bytes = body.readableBytesView
+                let hasNUL = request.headers.contentType == .urlEncodedForm
+                    ? SafeText.formHasNUL(bytes)
+                    : bytes.contains(0) || SafeText.jsonHasEscapedNUL(bytes)
+                if hasNUL { return request.eventLoop.makeFailedFuture(Self.nulRefused) }
+            }
+            return next.respond(to: request)
         }
-        return try await next.respond(to: request)
+    }
+}
+
+extension Request {
+    /// Whether a body was sent or is still arriving (a length over 0, or chunked).
+    var hasBody: Bool {
+        if body.data != nil { return true }
+        let declared = headers.first(name: .contentLength).flatMap { Int($0) } ?? 0
+        return declared > 0 || headers.contains(name: .transferEncoding)
     }
 }
 
@@ -38,10 +50,7 @@ struct BodyDeadlineMiddleware: Middleware {
     }
 
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
-        let declared = request.headers.first(name: .contentLength).flatMap { Int($0) } ?? 0
-        guard request.body.data == nil, declared > 0 || request.headers.contains(name: .transferEncoding) else {
-            return next.respond(to: request)
-        }
+        guard request.body.data == nil, request.hasBody else { return next.respond(to: request) }
         let promise = request.eventLoop.makePromise(of: Response.self)
         let settled = NIOLockedValueBox(false)
         @Sendable func settle(_ result: Result<Response, any Error>) {

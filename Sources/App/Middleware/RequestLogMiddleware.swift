@@ -3,12 +3,12 @@ import Vapor
 
 /// One log line per request: method and path as received (still percent-encoded, and
 /// escaped), never the query, which can carry tokens, codes and keys.
-struct RequestLogMiddleware: AsyncMiddleware {
+struct RequestLogMiddleware: Middleware {
     var level: Logger.Level = .info
 
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         request.logger.log(level: level, "\(request.method) \(LogText.escaped(request.url.path))")
-        return try await next.respond(to: request)
+        return next.respond(to: request)
     }
 }
 
@@ -37,14 +37,26 @@ struct EscapingLogHandler: LogHandler {
         level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
         file: String, function: String, line: UInt
     ) {
+        let text = message.description
         wrapped.log(
-            level: level, message: "\(LogText.escaped(message.description))", metadata: metadata.map(Self.escaped),
+            level: level, message: LogText.needsEscaping(text) ? "\(LogText.escaped(text))" : message, metadata: metadata.map(Self.escaped),
             source: source, file: file, function: function, line: line
         )
     }
 
     static func escaped(_ metadata: Logger.Metadata) -> Logger.Metadata {
-        metadata.mapValues(escaped)
+        // Most lines need nothing escaped: keep the dictionary as it is.
+        guard metadata.values.contains(where: needsEscaping) else { return metadata }
+        return metadata.mapValues(escaped)
+    }
+
+    static func needsEscaping(_ value: Logger.Metadata.Value) -> Bool {
+        switch value {
+        case .string(let text): LogText.needsEscaping(text)
+        case .stringConvertible(let convertible): LogText.needsEscaping(convertible.description)
+        case .array(let values): values.contains(where: needsEscaping)
+        case .dictionary(let values): values.values.contains(where: needsEscaping)
+        }
     }
 
     static func escaped(_ value: Logger.Metadata.Value) -> Logger.Metadata.Value {

@@ -94,6 +94,16 @@ public struct LoginThrottle: Sendable {
         }
     }
 
+    /// Deletes attempts older than the window (keys nobody tried again, attempts of a
+    /// stopped instance), so the table stays as small as the last 15 minutes' failures.
+    @discardableResult
+    public func purge(now: Date) async throws -> Int {
+        let cutoff = now.addingTimeInterval(-max(window, Self.pendingLifetime))
+        return try await store.write { db in
+            try await db.sql.raw("DELETE FROM login_attempts WHERE at <= \(bind: cutoff) RETURNING id").all().count
+        }
+    }
+
     /// Gives back an attempt that was never verified (the password check was busy):
     /// neither a failure nor a success.
     public func cancel(_ attempt: Attempt) async throws {

@@ -66,9 +66,14 @@ public enum SafeText {
 /// paragraph separators written as `\n`, `\r`, `\t` or `\u{…}`, backslashes doubled,
 /// so no input can start a line of its own or forge a field.
 public enum LogText {
+    /// Whether `escaped` would change the text.
+    public static func needsEscaping(_ text: some StringProtocol) -> Bool {
+        text.utf8.contains { $0 < 0x20 || $0 == 0x7f || $0 == UInt8(ascii: "\\") || $0 >= 0xc2 }
+            && text.unicodeScalars.contains { isEscaped($0) || $0 == "\\" }
+    }
+
     public static func escaped(_ text: some StringProtocol) -> String {
-        let needsWork = text.unicodeScalars.contains { isEscaped($0) || $0 == "\\" }
-        guard needsWork else { return String(text) }
+        guard needsEscaping(text) else { return String(text) }
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         for scalar in text.unicodeScalars {
