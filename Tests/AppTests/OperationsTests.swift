@@ -103,4 +103,28 @@ struct OperationsTests {
             #expect(!page.text.contains("http://") && !page.text.contains("https://"), "no CDN")
         }
     }
+
+    @Test("a path Portico has, asked with a method it does not answer there, is 405 with Allow, in the route's error format")
+    func methodNotAllowed() async throws {
+        try await TestApp.run { t in
+            let (_, key) = try await t.org("acme")
+            let courses = try await t.send(.DELETE, "/api/courses", key: key)
+            #expect(courses.status == .methodNotAllowed)
+            #expect(courses.headers.first(name: .allow) == "GET, HEAD")
+            #expect(courses.errorCode == "method_not_allowed")
+            let user = try await t.send(.PUT, "/api/users/u1", key: key)
+            #expect(user.status == .methodNotAllowed)
+            #expect(user.headers.first(name: .allow) == "DELETE, GET, HEAD, PATCH, POST")
+            let sso = try await t.send(.GET, "/api/v1/adminapi/authenticate")
+            #expect(sso.status == .methodNotAllowed)
+            #expect(sso.headers.first(name: .allow) == "POST")
+            #expect(sso.json["api_error_entity"]["error_code"].int == 1401)
+            let page = try await t.send(.PUT, "/members/dashboard")
+            #expect(page.status == .methodNotAllowed)
+            #expect(page.headers.contentType == .html)
+            #expect(page.headers.first(name: .allow) == "GET, HEAD")
+            #expect(try await t.send(.PUT, "/no/such/path").status == .notFound)
+            #expect(try await t.send(.DELETE, "/api/no-such").errorCode == "not_found")
+        }
+    }
 }

@@ -43,6 +43,14 @@ struct PorticoErrorMiddleware: AsyncMiddleware {
     }
 
     static func response(for error: any Error, request: Request) -> Response {
+        let response = formatted(error, request: request)
+        if let notAllowed = error as? MethodNotAllowed {
+            response.headers.replaceOrAdd(name: .allow, value: notAllowed.allowHeader)
+        }
+        return response
+    }
+
+    private static func formatted(_ error: any Error, request: Request) -> Response {
         switch ErrorFormat.of(request) {
         case .ssoAPI:
             let failure = SSOAPI.Failure.from(error)
@@ -164,5 +172,32 @@ struct APIError: Error {
         headers.contentType = .json
         headers.cacheControl = .init(noStore: true)
         return Response(status: status, headers: headers, body: .init(data: data))
+    }
+}
+
+/// A path Portico has, asked with a method it does not answer there: 405 with `Allow`
+/// (RFC 9110 §15.5.6), in the route's error format.
+struct MethodNotAllowed: AbortError {
+    var allowed: [HTTPMethod]
+    var status: HTTPResponseStatus { .methodNotAllowed }
+    var reason: String { "method not allowed; allowed: " + allowHeader }
+    var allowHeader: String { allowed.map(\.rawValue).joined(separator: ", ") }
+
+    /// The methods of the routes whose pattern matches `path` (the fallback route left out).
+    static func methods(for path: String, in routes: [Route]) -> [HTTPMethod] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        var found: [HTTPMethod] = []
+        for route in routes where route.path.count == segments.count && !route.path.contains(where: { $0 == .catchall }) {
+            let matches = zip(route.path, segments).allSatisfy { component, segment in
+                switch component {
+                case .constant(let text): text == segment
+                case .parameter, .anything: true
+                case .catchall: false
+                }
+            }
+            if matches, !found.contains(route.method) { found.append(route.method) }
+        }
+        if found.contains(.GET), !found.contains(.HEAD) { found.append(.HEAD) }
+        return found.sorted { $0.rawValue < $1.rawValue }
     }
 }

@@ -155,10 +155,13 @@ extension SSOAPI {
         var path = req.url.path.lowercased()
         while path.hasSuffix("/"), path.count > 1 { path.removeLast() }
         guard let (method, handler) = byLowercasedPath[path] else {
+            // A path some route has, with another method: 405 with `Allow`, not 404.
+            let allowed = MethodNotAllowed.methods(for: req.url.path, in: req.application.routes.all)
+            if !allowed.isEmpty { throw MethodNotAllowed(allowed: allowed) }
             if isSSOAPIPath(path) { throw Failure.unknownPath() }
             throw Abort(.notFound)
         }
-        guard req.method == method else { throw Failure.methodNotAllowed() }
+        guard req.method == method else { throw MethodNotAllowed(allowed: [method]) }
         return try await handler(req)
     }
 }
