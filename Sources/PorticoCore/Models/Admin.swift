@@ -32,6 +32,11 @@ public final class Admin: Model, @unchecked Sendable {
         self.updatedAt = now
     }
 
+    /// The admin with this email (emails are stored lowercased and unique).
+    public static func find(email: String, on db: any Database) async throws -> Admin? {
+        try await Admin.query(on: db).filter(\.$email == email.lowercased()).first()
+    }
+
     public enum Permission: String, CaseIterable, Codable, Sendable {
         case manageKeys = "manage_keys"
         case manageWebhooks = "manage_webhooks"

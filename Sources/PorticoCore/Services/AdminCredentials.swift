@@ -47,7 +47,7 @@ public enum AdminCredentials {
         let admin: Admin?
         let verified: Bool
         do {
-            admin = email.isEmpty ? nil : try await Admin.query(on: db).filter(\.$email == email).first()
+            admin = email.isEmpty ? nil : try await Admin.find(email: email, on: db)
             verified = try await verifier.verify(password, hash: admin?.passwordHash)
         } catch {
             // Busy, or the database failed: the attempt was never checked.

@@ -64,7 +64,7 @@ public enum Credentials {
     ) async throws -> Admin {
         guard isPlausibleEmail(email) else { throw PorticoError.invalid("'\(email)' is not an email address") }
         return try await store.write { db in
-            guard try await Admin.query(on: db).filter(\.$email == email.lowercased()).first() == nil else {
+            guard try await Admin.find(email: email, on: db) == nil else {
                 throw PorticoError.conflict("an admin with email '\(email.lowercased())' already exists")
             }
             let admin = Admin(
@@ -81,7 +81,7 @@ public enum Credentials {
         email: String, passwordHash: String?, permissions: [Admin.Permission]?, actor: String, now: Date, store: PorticoStore
     ) async throws -> Admin {
         try await store.write { db in
-            guard let admin = try await Admin.query(on: db).filter(\.$email == email.lowercased()).first() else {
+            guard let admin = try await Admin.find(email: email, on: db) else {
                 throw PorticoError.notFound("no admin with email '\(email.lowercased())'")
             }
             if let passwordHash { admin.passwordHash = passwordHash }

@@ -6,7 +6,7 @@ import SQLKit
 public enum PartnerApps {
     /// `launch_url` must be https, or http on a loopback host.
     public static func isValidLaunchURL(_ url: String) -> Bool {
-        guard url.utf8.count <= 2048, !SafeText.hasControlOrSpace(url), !ReturnHosts.hasControlOrSpace(percentDecoding: url),
+        guard SafeText.isCleanURL(url),
               let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), scheme == "http" || scheme == "https",
               c.percentEncodedUser == nil, c.percentEncodedPassword == nil,
               let host = c.host?.lowercased(), !host.isEmpty, c.fragment == nil

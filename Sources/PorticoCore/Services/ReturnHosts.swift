@@ -60,8 +60,7 @@ public enum ReturnHosts {
     /// host IDNA-encoded without a trailing dot): callers store and send that, never
     /// the input, so the check and the use cannot disagree.
     public static func httpURL(_ string: String) -> (url: String, host: String)? {
-        guard !string.isEmpty, string.utf8.count <= 2048, !SafeText.hasControlOrSpace(string),
-              !hasControlOrSpace(percentDecoding: string),
+        guard !string.isEmpty, SafeText.isCleanURL(string),
               let components = URLComponents(string: string),
               let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
               components.percentEncodedUser == nil, components.percentEncodedPassword == nil,
@@ -100,35 +99,6 @@ public enum ReturnHosts {
         case "a"..."z", "A"..."Z", "0"..."9", "-", ".": true
         default: false
         }
-    }
-
-    /// Whether the text, percent-decoded once, twice or three times (`%250d` is a CR to
-    /// whatever decodes twice), holds a control character, DEL, whitespace or an
-    /// invisible format character, or bytes that are not UTF-8 (overlong forms such as
-    /// `%c0%8a` included). An invalid escape is left as it is.
-    public static func hasControlOrSpace(percentDecoding text: String) -> Bool {
-        var current = Array(text.utf8)
-        for _ in 0..<3 {
-            guard current.contains(UInt8(ascii: "%")) else { return false }
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(current.count)
-            var rest = current[...]
-            while let byte = rest.popFirst() {
-                if byte == UInt8(ascii: "%"), rest.count >= 2,
-                   let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16) {
-                    rest = rest.dropFirst(2)
-                    bytes.append(value)
-                } else {
-                    bytes.append(byte)
-                }
-            }
-            if bytes.contains(where: { $0 < 0x21 || $0 == 0x7f }) { return true }
-            guard let decoded = String(validating: bytes, as: UTF8.self) else { return true }
-            if SafeText.hasControlOrSpace(decoded) { return true }
-            if bytes == current { return false }
-            current = bytes
-        }
-        return false
     }
 }
 

@@ -9,10 +9,6 @@ public enum SSOAPIService {
     public static let accessTokenLifetime: TimeInterval = 3600
     public static let maxAccessTokenLifetime: TimeInterval = 30 * 86_400
 
-    public static func admin(email: String, on db: any Database) async throws -> Admin? {
-        try await Admin.query(on: db).filter(\.$email == email.lowercased()).first()
-    }
-
     /// Issues an access token (a UUID string, stored as the SHA-256 of its lowercase form).
     public static func issueAccessToken(admin: Admin, expiresAt: Date, now: Date, ip: String?, store: PorticoStore) async throws -> String {
         let token = UUID().uuidString.lowercased()
@@ -62,7 +58,7 @@ public enum SSOAPIService {
     public static func revokeAccessTokens(adminEmail: String, actor: String, now: Date, store: PorticoStore) async throws -> Int {
         try await store.write { db in
             let email = adminEmail.lowercased()
-            guard let admin = try await Admin.query(on: db).filter(\.$email == email).first() else {
+            guard let admin = try await Admin.find(email: email, on: db) else {
                 throw PorticoError.notFound("no admin with email '\(email)'")
             }
             let revoked = try await db.sql.raw("""

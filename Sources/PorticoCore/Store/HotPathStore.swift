@@ -47,6 +47,15 @@ public protocol HotPathStore: Sendable {
 
 /// An SSO token row as the stores write it (the token itself never reaches a store).
 public struct IssuedToken: Sendable {
+    public var id: UUID
+    public var tokenHash: String
+    public var userID: UUID
+    public var subscriptionID: UUID
+    public var purpose: SSOToken.Purpose
+    public var singleUse: Bool
+    public var expiresAt: Date
+    public var createdAt: Date
+
     public init(
         id: UUID = UUID.timeOrdered(), tokenHash: String, userID: UUID, subscriptionID: UUID, purpose: SSOToken.Purpose = .login,
         singleUse: Bool, expiresAt: Date, createdAt: Date
@@ -60,35 +69,15 @@ public struct IssuedToken: Sendable {
         self.expiresAt = expiresAt
         self.createdAt = createdAt
     }
-
-    public var id: UUID
-    public var tokenHash: String
-    public var userID: UUID
-    public var subscriptionID: UUID
-    public var purpose: SSOToken.Purpose
-    public var singleUse: Bool
-    public var expiresAt: Date
-    public var createdAt: Date
-
-    public init(
-        id: UUID = UUID.timeOrdered(), tokenHash: String, user: UserRecord, purpose: SSOToken.Purpose = .login, singleUse: Bool,
-        expiresAt: Date, createdAt: Date
-    ) {
-        self.id = id
-        self.tokenHash = tokenHash
-        self.userID = user.id
-        self.subscriptionID = user.subscriptionID
-        self.purpose = purpose
-        self.singleUse = singleUse
-        self.expiresAt = expiresAt
-        self.createdAt = createdAt
-    }
 }
 
 extension UserUpsert {
     /// The token this request issues to `user`.
     public func token(for user: UserRecord) -> IssuedToken {
-        IssuedToken(tokenHash: tokenHash, user: user, singleUse: tokenSingleUse, expiresAt: tokenExpiry(for: user), createdAt: now)
+        IssuedToken(
+            tokenHash: tokenHash, userID: user.id, subscriptionID: user.subscriptionID, singleUse: tokenSingleUse,
+            expiresAt: tokenExpiry(for: user), createdAt: now
+        )
     }
 }
 

@@ -90,39 +90,40 @@ public struct PostgresHotPathStore: HotPathStore {
 
     // MARK: - Running statements
 
-    func all<S: PostgresPreparedStatement>(_ statement: S) async throws -> [S.Row] where S.Row: Sendable {
+    /// Runs `body` on a pooled connection of the store's database.
+    private func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+    ) async throws -> T {
         guard let database = store.db as? any PostgresDatabase else {
             preconditionFailure("PostgresHotPathStore runs on a PostgreSQL database")
         }
         let logger = database.logger
+        return try await database.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask { try await body(connection, logger) }
+        }.get()
+    }
+
+    func all<S: PostgresPreparedStatement>(_ statement: S) async throws -> [S.Row] where S.Row: Sendable {
         // One statement, all or nothing: run again when it lost a deadlock.
-        return try await StoreFailure.retrying {
-            try await database.withConnection { connection in
-                connection.eventLoop.makeFutureWithTask {
-                    try await connection.execute(statement, logger: logger).reduce(into: []) { $0.append($1) }
-                }
-            }.get()
+        try await StoreFailure.retrying {
+            try await withConnection { connection, logger in
+                try await connection.execute(statement, logger: logger).reduce(into: []) { $0.append($1) }
+            }
         }
     }
 
     /// Runs the statements one after another on one connection, in one transaction.
     func each<S: PostgresPreparedStatement>(_ statements: [S]) async throws where S.Row: Sendable {
-        guard let database = store.db as? any PostgresDatabase else {
-            preconditionFailure("PostgresHotPathStore runs on a PostgreSQL database")
-        }
-        let logger = database.logger
-        try await database.withConnection { connection in
-            connection.eventLoop.makeFutureWithTask {
-                _ = try await connection.query("BEGIN", logger: logger)
-                do {
-                    for statement in statements { _ = try await connection.execute(statement, logger: logger).reduce(into: 0) { n, _ in n += 1 } }
-                    _ = try await connection.query("COMMIT", logger: logger)
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
-                    throw error
-                }
+        try await withConnection { connection, logger in
+            _ = try await connection.query("BEGIN", logger: logger)
+            do {
+                for statement in statements { _ = try await connection.execute(statement, logger: logger).reduce(into: 0) { n, _ in n += 1 } }
+                _ = try await connection.query("COMMIT", logger: logger)
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
             }
-        }.get()
+        }
     }
 
     func first<S: PostgresPreparedStatement>(_ statement: S) async throws -> S.Row? where S.Row: Sendable {

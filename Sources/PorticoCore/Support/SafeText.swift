@@ -15,10 +15,40 @@ public enum SafeText {
         }
     }
 
-    /// True when `text` holds a NUL character (which SQLite's C API would cut the
-    /// text at, and PostgreSQL refuses in text columns).
-    public static func hasNUL(_ text: some StringProtocol) -> Bool {
-        text.utf8.contains(0)
+    /// A URL Portico may store, send as a `Location` or launch a member to: at most
+    /// 2,048 characters, and no control character, whitespace or invisible format
+    /// character, raw or percent-decoded (SPEC §4).
+    public static func isCleanURL(_ text: String) -> Bool {
+        text.utf8.count <= 2048 && !hasControlOrSpace(text) && !hasControlOrSpace(percentDecoding: text)
+    }
+
+    /// Whether the text, percent-decoded once, twice or three times (`%250d` is a CR to
+    /// whatever decodes twice), holds a control character, DEL, whitespace or an
+    /// invisible format character, or bytes that are not UTF-8 (overlong forms such as
+    /// `%c0%8a` included). An invalid escape is left as it is.
+    static func hasControlOrSpace(percentDecoding text: String) -> Bool {
+        var current = Array(text.utf8)
+        for _ in 0..<3 {
+            guard current.contains(UInt8(ascii: "%")) else { return false }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(current.count)
+            var rest = current[...]
+            while let byte = rest.popFirst() {
+                if byte == UInt8(ascii: "%"), rest.count >= 2,
+                   let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16) {
+                    rest = rest.dropFirst(2)
+                    bytes.append(value)
+                } else {
+                    bytes.append(byte)
+                }
+            }
+            if bytes.contains(where: { $0 < 0x21 || $0 == 0x7f }) { return true }
+            guard let decoded = String(validating: bytes, as: UTF8.self) else { return true }
+            if SafeText.hasControlOrSpace(decoded) { return true }
+            if bytes == current { return false }
+            current = bytes
+        }
+        return false
     }
 
     /// True when a header value may be sent: no CR, LF or NUL (RFC 9110 §5.5).
@@ -95,6 +125,6 @@ public enum LogText {
 
     private static func isEscaped(_ scalar: Unicode.Scalar) -> Bool {
         scalar.value < 0x20 || scalar.value == 0x7f || (scalar.value >= 0x80 && scalar.value < 0xa0)
-            || scalar.value == 0x2028 || scalar.value == 0x2029 || scalar.value == 0x85
+            || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 }
