@@ -12,6 +12,7 @@ func routes(_ app: Application) throws {
     let assets = Surface(app, errors: .page)
     assets.on(.GET, .docs, use: Operations.docs)
     assets.on(.GET, .stylesheet, use: Operations.stylesheet)
+    assets.on(.GET, .copyScript, use: Operations.copyScript)
 
     // Browser sign-in and the member area (seed 000, SPEC §4)
     let members = Surface(app, errors: .page)
@@ -40,6 +41,39 @@ func routes(_ app: Application) throws {
     admin.on(.POST, .adminKeys, use: AdminArea.createKey)
     admin.on(.POST, .adminKeyRevoke(.key), use: AdminArea.revokeKey)
     admin.on(.GET, .adminAudit, use: AdminArea.audit)
+    admin.on(.GET, .adminWebhooks, use: AdminArea.webhooks)
+    admin.on(.POST, .adminWebhooks, use: AdminArea.createWebhook)
+    admin.on(.GET, .adminWebhook(.key), use: AdminArea.webhook)
+    admin.on(.POST, .adminWebhook(.key), use: AdminArea.updateWebhook)
+    for action in SiteURL.AdminWebhookAction.allCases {
+        admin.on(.POST, .adminWebhookAction(.key, action)) { try await AdminArea.webhookAction(req: $0, action: action) }
+    }
+    admin.on(.POST, .adminWebhookRedeliver(.key, .key), use: AdminArea.redeliverWebhookEvent)
+    admin.on(.GET, .adminApps, use: AdminArea.apps)
+    admin.on(.POST, .adminApps, use: AdminArea.createApp)
+    admin.on(.GET, .adminApp(.key), use: AdminArea.app)
+    admin.on(.POST, .adminApp(.key), use: AdminArea.updateApp)
+    for action in SiteURL.AdminAppAction.allCases {
+        admin.on(.POST, .adminAppAction(.key, action)) { try await AdminArea.appAction(req: $0, action: action) }
+    }
+    admin.on(.GET, .adminUsers, use: AdminArea.users)
+    admin.on(.GET, .adminUser(.key), use: AdminArea.user)
+    admin.on(.GET, .adminUserAction(.key, .delete), use: AdminArea.confirmDeleteUser)
+    for action in SiteURL.AdminUserAction.allCases {
+        admin.on(.POST, .adminUserAction(.key, action)) { try await AdminArea.userAction(req: $0, action: action) }
+    }
+    admin.on(.GET, .adminSettings, use: AdminArea.settings)
+    admin.on(.POST, .adminSettings, use: AdminArea.updateSettings)
+    admin.on(.POST, .adminSettingsAllowHost, use: AdminArea.allowReturnHost)
+    admin.on(.GET, .adminOrgs, use: AdminArea.orgs)
+    admin.on(.POST, .adminOrgs, use: AdminArea.createOrg)
+    admin.on(.GET, .adminAdmins, use: AdminArea.admins)
+    admin.on(.POST, .adminAdmins, use: AdminArea.createAdmin)
+    for action in SiteURL.AdminAdminAction.allCases {
+        admin.on(.POST, .adminAdminAction(.key, action)) { try await AdminArea.adminAction(req: $0, action: action) }
+    }
+    admin.on(.GET, .adminAccount, use: AdminArea.account)
+    admin.on(.POST, .adminAccount, use: AdminArea.changePassword)
 
     // Launch codes (seed 003, SPEC §6): out to partner sites, and the partner's exchange
     Surface(app, errors: .page).on(.GET, .launch(.key), use: Launch.launch)

@@ -160,7 +160,7 @@ struct AdminAreaTests {
             let created = try await Self.post(t, "/admin/keys", cookie: ada, fields: ["name": "LMS <prod>", "csrf_token": csrf])
             #expect(created.status == .ok)
             #expect(created.headers.cacheControl?.noStore == true)
-            let range = try #require(created.text.range(of: "<code class=\"secret\">"))
+            let range = try #require(created.text.range(of: "<code class=\"secret\" data-copy>"))
             let key = String(created.text[range.upperBound...].prefix(32))
             #expect(Secrets.isHex32(key))
             #expect(created.text.contains("LMS &lt;prod&gt;") && !created.text.contains("LMS <prod>"))

@@ -7,7 +7,9 @@ import Testing
 struct ViewTests {
     /// A hostile name never reaches the page as markup: no raw `<script>`, the escaped form present.
     func expectEscaped(_ html: HTML, _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation) {
-        #expect(!html.raw.contains("<script"), comment, sourceLocation: sourceLocation)
+        // The one script an admin page may load: Portico's own copy-button file.
+        let withoutCopyScript = html.raw.replacingOccurrences(of: "<script src=\"\(SiteURL.copyScript.path)\"></script>", with: "")
+        #expect(!withoutCopyScript.contains("<script"), comment, sourceLocation: sourceLocation)
         #expect(html.raw.contains("&lt;script&gt;"), comment, sourceLocation: sourceLocation)
     }
 
@@ -237,7 +239,9 @@ struct ViewTests {
         for (name, page) in pages {
             let html = page.raw
             #expect(html.contains("<header"), "\(name)")
-            #expect(html.contains("href=\"\(SiteURL.adminKeys.path)\">API keys</a>") && html.contains("href=\"\(SiteURL.adminAudit.path)\">Audit log</a>"), "\(name)")
+            for (label, url) in Layout.adminPages {
+                #expect(html.contains("href=\"\(url.path)\">\(label)</a>"), "\(name): \(label)")
+            }
             #expect(html.contains("action=\"\(SiteURL.adminLogout.path)\" class=\"inline\">\(Layout.csrf(Layout.Admin.mock.csrfToken).raw)"), "\(name)")
             #expect(!html.contains("href=\"\(SiteURL.curriculum.path)\""), "\(name)")
         }
@@ -246,20 +250,33 @@ struct ViewTests {
     @Test("admin dashboard: org, admin, permissions")
     func adminDashboard() {
         let html = AdminDashboard.view(.mock).raw
-        #expect(html.contains("<h1>Demo University</h1>") && html.contains("Signed in as admin@demo.example in <code>demo</code>."))
+        #expect(html.contains("<h1>Demo University</h1>") && html.contains("This page is about <code>demo</code>."))
+        #expect(html.contains("signed in as admin@demo.example"))
         #expect(html.contains("<li>manage_keys: yes</li><li>manage_webhooks: no</li>"))
+        #expect(html.contains("<li><a href=\"/admin?org=demo-nursing\">School of Nursing</a> <code>demo-nursing</code></li>"))
+        // An admin of several orgs gets the switcher, with the page's org selected; links keep ?org=.
+        var model = AdminDashboard.Model.mock
+        model.admin.orgs = [.init(slug: "demo", name: "Demo University"), .init(slug: "demo-nursing", name: "School of Nursing")]
+        model.admin.orgQuery = "demo-nursing"
+        model.admin.orgSlug = "demo-nursing"
+        let tree = AdminDashboard.view(model).raw
+        #expect(tree.contains("<option value=\"demo-nursing\" selected>School of Nursing (demo-nursing)</option>"))
+        #expect(tree.contains("href=\"/admin/keys?org=demo-nursing\">API keys</a>"))
+        #expect(!html.contains("<select name=\"org\">"))
     }
 
     @Test("admin keys: the list, revoke and create forms with manage_keys, the new key shown once")
     func adminKeys() {
         let html = AdminKeys.view(.mock).raw
-        #expect(html.contains("<tr><td><code>a1b2c3d4</code></td><td>LMS production</td><td>admin:admin@demo.example</td><td>2026-01-01T00:00:00Z</td><td>2026-01-02T00:00:00Z</td>"))
+        #expect(html.contains("<tr><td><code>a1b2c3d4</code></td><td>LMS production</td><td>admin:admin@demo.example</td><td>\(Layout.time(Date(timeIntervalSince1970: 1_767_225_600)).raw)</td><td>\(Layout.time(Date(timeIntervalSince1970: 1_767_312_000)).raw)</td>"))
+        #expect(html.contains("title=\"2026-01-01T00:00:00Z\">1 Jan 2026, 00:00 UTC</time>"))
         #expect(html.contains("action=\"\(SiteURL.adminKeyRevoke(.value("a1b2c3d4")).path)\""))
-        #expect(html.contains("<td>never</td><td>revoked 2026-01-01T00:00:00Z</td>"))
+        #expect(html.contains("<td>never</td><td>revoked \(Layout.time(Date(timeIntervalSince1970: 1_767_225_600)).raw)</td>"))
         #expect(html.contains("action=\"\(SiteURL.adminKeys.path)\" class=\"inline-form\"") && !html.contains("class=\"secret\""))
 
         let created = AdminKeys.view(.mockCreated).raw
-        #expect(created.contains("<h2>New key: LMS production</h2>") && created.contains("<code class=\"secret\">a1b2c3d4e5f60718293a4b5c6d7e8f90</code>"))
+        #expect(created.contains("<h2>New key: LMS production</h2>") && created.contains("<code class=\"secret\" data-copy>a1b2c3d4e5f60718293a4b5c6d7e8f90</code>"))
+        #expect(created.contains("<script src=\"/static/copy.js\"></script>") && created.contains("data-copy-button hidden>Copy</button>"))
 
         let readOnly = AdminKeys.view(.mockReadOnly).raw
         #expect(readOnly.contains("takes the manage_keys permission") && readOnly.contains("<td>active</td>"))
@@ -269,9 +286,11 @@ struct ViewTests {
     @Test("admin audit: entries newest first, with their count")
     func adminAudit() {
         let html = AdminAudit.view(.mock).raw
-        #expect(html.contains("The latest 2 entries of Demo University"))
-        #expect(html.contains("<tr><td>2026-01-02T00:00:00Z</td><td>admin:admin@demo.example</td><td><code>apikey.create</code></td><td>a1b2c3d4</td><td></td></tr>"))
-        #expect(html.contains("<td>127.0.0.1</td></tr>"))
+        #expect(html.contains("title=\"2026-01-02T00:00:00Z\">2 Jan 2026, 00:00 UTC</time>"))
+        #expect(html.contains("admin:admin@demo.example") && html.contains("<code>apikey.create</code>") && html.contains("a1b2c3d4"))
+        #expect(html.contains("<td>127.0.0.1</td>"))
+        let table = String(html[(html.range(of: "<tbody>")?.upperBound ?? html.startIndex)...])
+        #expect(table.range(of: "apikey.create")!.lowerBound < table.range(of: "sso.login")!.lowerBound, "newest first")
     }
 
     @Test("admin pages escape hostile names")

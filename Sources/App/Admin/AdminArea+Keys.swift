@@ -17,7 +17,7 @@ extension AdminArea {
         let created: (key: String, record: APIKey)
         do {
             created = try await Credentials.createAPIKey(
-                org: context.org, name: name, createdBy: "admin:" + context.admin.email, now: req.portico.clock.now(), store: req.portico.store
+                org: context.org, name: name, createdBy: context.actor, ip: context.ip, now: req.portico.clock.now(), store: req.portico.store
             )
         } catch let error as PorticoError {
             throw AdminPageError.invalid(error.description)
@@ -31,19 +31,19 @@ extension AdminArea {
         let prefix = req.parameters.get(SiteURL.Key.keyPrefix) ?? ""
         do {
             _ = try await Credentials.revokeAPIKey(
-                org: context.org, prefix: prefix, actor: "admin:" + context.admin.email, now: req.portico.clock.now(), store: req.portico.store
+                org: context.org, prefix: prefix, actor: context.actor, ip: context.ip, now: req.portico.clock.now(), store: req.portico.store
             )
         } catch let error as PorticoError {
             if case .notFound = error { throw AdminPageError.notFound("There is no active API key with that prefix.") }
             throw AdminPageError.invalid(error.description)
         }
-        return Layout.redirect(to: SiteURL.adminKeys.path)
+        return Layout.redirect(to: context.link(.adminKeys))
     }
 
     private static func keysPage(req: Request, context: AdminContext, created: AdminKeys.Model.Created?) async throws -> Response {
         let model = try await AdminKeys.Model.query(
             org: context.org, admin: context.layout, canManage: context.can(.manageKeys), created: created, on: req.portico.store.db
         )
-        return Layout.response(AdminKeys.view(model))
+        return Layout.adminResponse(AdminKeys.view(model))
     }
 }

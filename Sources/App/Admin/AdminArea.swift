@@ -78,6 +78,6 @@ enum AdminArea {
     /// `GET /admin`: who is signed in, in which organization, with which permissions.
     static func dashboard(req: Request) async throws -> Response {
         let context = try await req.requireAdmin()
-        return Layout.response(AdminDashboard.view(.init(context: context)))
+        return Layout.adminResponse(AdminDashboard.view(.init(context: context)))
     }
 }

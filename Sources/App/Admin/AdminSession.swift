@@ -2,16 +2,58 @@ import Foundation
 import PorticoCore
 import Vapor
 
-/// A signed-in admin: the session, the admin and their organization.
+/// A signed-in admin on a page of one organization: the session, the admin, the org
+/// the page is about (`org`: the admin's own, or a descendant picked with `?org=SLUG`)
+/// and every org the admin reaches (their own and its descendants, SPEC §8).
 struct AdminContext: Sendable {
     var session: AdminSessions.Record
     var admin: Admin
+    /// The admin's own organization.
+    var home: Organization
+    /// The organization this page shows and changes.
     var org: Organization
+    /// The admin's own org and its descendants, root first.
+    var reachable: [Organization]
+    /// The client address, for the audit log.
+    var ip: String?
 
+    /// Permissions are granted in the admin's org and hold in all its descendants.
     func can(_ permission: Admin.Permission) -> Bool { admin.permissions.contains(permission.rawValue) }
 
+    /// How the audit log names this admin.
+    var actor: String { "admin:" + admin.email }
+
+    var orgID: UUID { org.id! }
+
+    /// `url`'s path for this page's org: `?org=SLUG` when it is not the admin's own.
+    func link(_ url: SiteURL, query: [(String, String)] = []) -> String {
+        AdminLinks.link(url, org: org.id == home.id ? nil : org.slug, query: query)
+    }
+
     /// The admin as the admin chrome and forms need them.
-    var layout: Layout.Admin { .init(csrfToken: session.csrfToken) }
+    var layout: Layout.Admin {
+        .init(
+            csrfToken: session.csrfToken, email: admin.email, orgName: org.name, orgSlug: org.slug,
+            orgQuery: org.id == home.id ? nil : org.slug,
+            orgs: reachable.count > 1 ? reachable.map { .init(slug: $0.slug, name: $0.name) } : []
+        )
+    }
+}
+
+/// Admin-area links carry the org they are about as `?org=SLUG` (absent for the admin's own).
+enum AdminLinks {
+    static func link(_ url: SiteURL, org: String?, query: [(String, String)] = []) -> String {
+        let pairs = (org.map { [("org", $0)] } ?? []) + query
+        guard !pairs.isEmpty else { return url.path }
+        return url.path + "?" + pairs.map { "\($0.0)=\(formEncoded($0.1))" }.joined(separator: "&")
+    }
+
+    /// A query value, percent-encoded for a link (`&`, `=`, `+`, `#` and non-ASCII escaped).
+    static func formEncoded(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 }
 
 /// The admin cookie (SPEC §1): `portico_admin`, HttpOnly, SameSite=Strict, `Secure`
@@ -47,35 +89,43 @@ enum AdminLoginCSRF {
 }
 
 extension Request {
-    /// The signed-in admin, if the cookie names a live admin session.
+    /// The signed-in admin, if the cookie names a live admin session, on the org that
+    /// `?org=SLUG` names (the admin's own without it). An org outside the admin's own
+    /// and its descendants is a 404, as if it did not exist.
     func adminContext() async throws -> AdminContext? {
         guard let hash = AdminCookie.hash(in: self) else { return nil }
         let portico = self.portico
+        let db = portico.store.db
         guard let session = try await AdminSessions.session(hash: hash, now: portico.clock.now(), store: portico.store),
-              let admin = try await Admin.find(session.adminID, on: portico.store.db),
-              let org = try await Organization.find(admin.orgID, on: portico.store.db)
+              let admin = try await Admin.find(session.adminID, on: db),
+              let home = try await Organization.find(admin.orgID, on: db)
         else { return nil }
         logger[metadataKey: "admin"] = .string(admin.email)
-        return AdminContext(session: session, admin: admin, org: org)
+        let reachable = try await Organizations.subtree(of: home, on: db)
+        var org = home
+        if let slug = queryValue("org"), slug != home.slug {
+            guard let picked = reachable.first(where: { $0.slug == slug }) else {
+                throw AdminPageError.notFound("There is no organization '\(slug)' that you administer.")
+            }
+            org = picked
+        }
+        return AdminContext(session: session, admin: admin, home: home, org: org, reachable: reachable, ip: clientIP)
     }
 
-    /// The signed-in admin; without one, the page answers with a way to the sign-in form.
-    func requireAdmin() async throws -> AdminContext {
+    /// The signed-in admin (with `permission`, when given); without a session, the page
+    /// answers with a way to the sign-in form. Org first (404), then permission (403).
+    func requireAdmin(_ permission: Admin.Permission? = nil) async throws -> AdminContext {
         guard let context = try await adminContext() else { throw AdminPageError.signInRequired }
+        if let permission, !context.can(permission) { throw AdminPageError.forbidden(permission) }
         return context
     }
 
-    /// The admin, having checked the form's `csrf_token` against their session.
-    func requireAdminForm() async throws -> AdminContext {
-        let context = try await requireAdmin()
+    /// The admin, having checked the form's `csrf_token` against their session, then
+    /// the org and `permission` as `requireAdmin` does.
+    func requireAdminForm(_ permission: Admin.Permission? = nil) async throws -> AdminContext {
+        guard let context = try await adminContext() else { throw AdminPageError.signInRequired }
         guard formCSRFMatches(context.session.csrfToken) else { throw AdminPageError.badCSRF }
-        return context
-    }
-
-    /// The admin, with `permission` (checked after the CSRF token).
-    func requireAdminForm(_ permission: Admin.Permission) async throws -> AdminContext {
-        let context = try await requireAdminForm()
-        guard context.can(permission) else { throw AdminPageError.forbidden(permission) }
+        if let permission, !context.can(permission) { throw AdminPageError.forbidden(permission) }
         return context
     }
 }

@@ -52,6 +52,20 @@ final class BcryptVerifier: PasswordVerifier {
         }
     }
 
+    /// Hashes a new admin password (admin area) on the same pool and with the same
+    /// admission as `verify`: never on an event loop or `app.threadPool`; throws
+    /// `PasswordCheckBusy` at once when the queue is full.
+    func hash(_ password: String) async throws -> String {
+        let admittedNow = admitted.withLockedValue { count -> Bool in
+            guard count < capacity else { return false }
+            count += 1
+            return true
+        }
+        guard admittedNow else { throw PasswordCheckBusy() }
+        defer { admitted.withLockedValue { $0 -= 1 } }
+        return try await pool.runIfActive { try Passwords.hash(password) }
+    }
+
     /// Checks admitted and not yet finished (for tests and metrics).
     var inFlight: Int { admitted.withLockedValue { $0 } }
 

@@ -30,9 +30,13 @@ extension Members {
         ))
         switch outcome {
         case .signedIn(let new):
-            if let returnURL = req.queryValue("return_url"), !returnURL.isEmpty,
-               let allowed = try await allowedURL(returnURL, subscriptionID: new.session.subscriptionID, on: portico.store.db) {
-                try await SignIn.setReturnURL(allowed, sessionID: new.session.id, store: portico.store)
+            if let returnURL = req.queryValue("return_url"), !returnURL.isEmpty {
+                if let allowed = try await allowedURL(returnURL, subscriptionID: new.session.subscriptionID, on: portico.store.db) {
+                    try await SignIn.setReturnURL(allowed, sessionID: new.session.id, store: portico.store)
+                } else {
+                    // Listed on the org's settings page (a well-formed URL on a host not allowed); never fails the sign-in.
+                    await RefusedReturnHosts.record(returnURL, subscriptionID: new.session.subscriptionID, now: now, store: portico.store, logger: req.logger)
+                }
             }
             let requested = req.queryValue("redirect_to").flatMap { Redirects.safePath($0, publicURL: portico.config.publicURL) }
             let path = new.tokenRedirect ?? requested ?? SiteURL.dashboard.path

@@ -60,6 +60,15 @@ extension Operations {
         headers.cacheControl = .init(isPublic: true, maxAge: 3600)
         return Response(status: .ok, headers: headers, body: .init(data: data))
     }
+
+    /// `GET /static/copy.js`: the admin area's copy buttons (a page works without it).
+    static func copyScript(req: Request) async throws -> Response {
+        guard let data = FileManager.default.contents(atPath: publicDirectory() + "copy.js") else { throw Abort(.notFound) }
+        var headers = HTTPHeaders()
+        headers.contentType = HTTPMediaType(type: "text", subType: "javascript", parameters: ["charset": "utf-8"])
+        headers.cacheControl = .init(isPublic: true, maxAge: 3600)
+        return Response(status: .ok, headers: headers, body: .init(data: data))
+    }
 }
 
 /// The hand-written OpenAPI document shipped with Portico.

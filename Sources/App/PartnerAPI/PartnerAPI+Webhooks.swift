@@ -135,7 +135,9 @@ extension PartnerAPI {
     static func testWebhook(req: Request) async throws -> Response {
         let key = try req.requireAPIKey()
         let portico = req.portico
-        let event = try await Webhooks.sendTest(orgID: key.orgID, id: try webhookID(req), now: portico.clock.now(), store: portico.store)
+        let event = try await Webhooks.sendTest(
+            orgID: key.orgID, id: try webhookID(req), actor: req.apiActor, ip: req.clientIP, now: portico.clock.now(), store: portico.store
+        )
         return rawJSON("{\"event\":" + EventFeed.WebhookObject(event).json + "}", status: .accepted)
     }
 

@@ -22,10 +22,11 @@ enum SiteURL: Sendable {
         static let lessonNumber = "number"
         static let appSlug = "app_slug"
         static let keyPrefix = "prefix"
+        static let adminID = "admin_id"
     }
 
     // Operations
-    case healthz, readyz, metrics, openAPI, docs, stylesheet
+    case healthz, readyz, metrics, openAPI, docs, stylesheet, copyScript
 
     // Browser sign-in and the member area (SPEC §4)
     case ssoSignIn, logout, signedOut
@@ -38,9 +39,51 @@ enum SiteURL: Sendable {
     case classroom(Parameter<UUID>)
     case lessonComplete(Parameter<UUID>, Parameter<Int>)
 
-    // Admin area (SPEC §8)
+    // Admin area (SPEC §8); every page takes `?org=SLUG` (see `AdminLinks`)
     case adminLogin, admin, adminLogout, adminKeys, adminAudit
     case adminKeyRevoke(Parameter<String>)
+    case adminWebhooks
+    case adminWebhook(Parameter<UUID>)
+    case adminWebhookAction(Parameter<UUID>, AdminWebhookAction)
+    case adminWebhookRedeliver(Parameter<UUID>, Parameter<String>)
+    case adminApps
+    case adminApp(Parameter<String>)
+    case adminAppAction(Parameter<String>, AdminAppAction)
+    case adminUsers
+    case adminUser(Parameter<String>)
+    case adminUserAction(Parameter<String>, AdminUserAction)
+    case adminSettings, adminSettingsAllowHost
+    case adminOrgs
+    case adminAdmins
+    case adminAdminAction(Parameter<UUID>, AdminAdminAction)
+    case adminAccount
+
+    /// `POST /admin/webhooks/{id}/ACTION`.
+    enum AdminWebhookAction: String, CaseIterable, Sendable {
+        case enable, disable, delete, test
+        case rotateKey = "rotate-key"
+        /// Re-send every failed delivery of the endpoint since a time.
+        case redeliverFailed = "redeliver-failed"
+    }
+
+    /// `POST /admin/apps/{slug}/ACTION`.
+    enum AdminAppAction: String, CaseIterable, Sendable {
+        case enable, disable
+        case rotateKey = "rotate-key"
+        case rotateSecret = "rotate-secret"
+    }
+
+    /// `GET|POST /admin/users/{partner_id}/ACTION` (GET `delete` is the confirmation page).
+    enum AdminUserAction: String, CaseIterable, Sendable {
+        case delete
+        case signInLink = "sign-in-link"
+    }
+
+    /// `POST /admin/admins/{id}/ACTION`.
+    enum AdminAdminAction: String, CaseIterable, Sendable {
+        case permissions, remove
+        case revokeTokens = "revoke-tokens"
+    }
 
     // Launch codes (SPEC §6)
     case launch(Parameter<String>)
@@ -94,6 +137,7 @@ enum SiteURL: Sendable {
         case .openAPI: [.constant("openapi.json")]
         case .docs: [.constant("docs")]
         case .stylesheet: [.constant("static"), .constant("portico.css")]
+        case .copyScript: [.constant("static"), .constant("copy.js")]
         case .ssoSignIn: [.constant("login"), .constant("sso")]
         case .logout: [.constant("logout")]
         case .signedOut: [.constant("signed-out")]
@@ -113,6 +157,23 @@ enum SiteURL: Sendable {
         case .adminKeys: [.constant("admin"), .constant("keys")]
         case .adminAudit: [.constant("admin"), .constant("audit")]
         case .adminKeyRevoke(let p): [.constant("admin"), .constant("keys"), Self.param(Key.keyPrefix, p, { $0 }), .constant("revoke")]
+        case .adminWebhooks: [.constant("admin"), .constant("webhooks")]
+        case .adminWebhook(let w): [.constant("admin"), .constant("webhooks"), Self.param(Key.webhookID, w, Self.id)]
+        case .adminWebhookAction(let w, let action): Self.adminWebhook(w).segments + [.constant(action.rawValue)]
+        case .adminWebhookRedeliver(let w, let e):
+            Self.adminWebhook(w).segments + [.constant("events"), Self.param(Key.eventID, e, { $0 }), .constant("redeliver")]
+        case .adminApps: [.constant("admin"), .constant("apps")]
+        case .adminApp(let a): [.constant("admin"), .constant("apps"), Self.param(Key.appSlug, a, { $0 })]
+        case .adminAppAction(let a, let action): Self.adminApp(a).segments + [.constant(action.rawValue)]
+        case .adminUsers: [.constant("admin"), .constant("users")]
+        case .adminUser(let u): [.constant("admin"), .constant("users"), Self.param(Key.partnerID, u, { $0 })]
+        case .adminUserAction(let u, let action): Self.adminUser(u).segments + [.constant(action.rawValue)]
+        case .adminSettings: [.constant("admin"), .constant("settings")]
+        case .adminSettingsAllowHost: [.constant("admin"), .constant("settings"), .constant("allow-host")]
+        case .adminOrgs: [.constant("admin"), .constant("orgs")]
+        case .adminAdmins: [.constant("admin"), .constant("admins")]
+        case .adminAdminAction(let a, let action): [.constant("admin"), .constant("admins"), Self.param(Key.adminID, a, Self.id), .constant(action.rawValue)]
+        case .adminAccount: [.constant("admin"), .constant("account")]
         case .launch(let slug): [.constant("launch"), Self.param(Key.appSlug, slug, { $0 })]
         case .getUserID: [.constant("jsp"), .constant("api"), .constant("getUserId")]
         case .ssoAPI(let operation): [.constant("api"), .constant("v1")] + operation.rawValue.split(separator: "/").map { .constant(String($0)) }

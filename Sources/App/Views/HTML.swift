@@ -11,6 +11,9 @@ struct HTML: ExpressibleByStringInterpolation, Sendable {
 
     static let empty = HTML(raw: "")
 
+    /// Plain text, escaped.
+    init(escaping text: String) { raw = HTML.escape(text) }
+
     struct Interpolation: StringInterpolationProtocol {
         var out = ""
         init(literalCapacity: Int, interpolationCount: Int) { out.reserveCapacity(literalCapacity * 2) }

@@ -17,6 +17,27 @@ enum Layout {
     /// The signed-in admin as the admin chrome and the admin forms need them.
     struct Admin: Sendable, Equatable {
         var csrfToken: String
+        var email: String
+        /// The organization the page is about.
+        var orgName: String
+        var orgSlug: String
+        /// `?org=` for links and form actions: nil on the admin's own org.
+        var orgQuery: String?
+        /// Every org the admin reaches, for the switcher (empty when there is only one).
+        var orgs: [Org]
+
+        struct Org: Sendable, Equatable {
+            var slug: String
+            var name: String
+        }
+
+        /// `url`'s path for this page's org (`?org=SLUG` unless it is the admin's own).
+        func link(_ url: SiteURL, query: [(String, String)] = []) -> String {
+            AdminLinks.link(url, org: orgQuery, query: query)
+        }
+
+        /// A form's hidden CSRF field.
+        var csrf: HTML { Layout.csrf(csrfToken) }
     }
 
     // MARK: - Rendering
@@ -54,17 +75,78 @@ enum Layout {
         </div></nav>
         """
 
-    /// An admin page: the shell without a member, the admin navigation first in `<main>`.
+    /// The admin navigation: every page of SPEC §8, for the page's org.
+    static let adminPages: [(String, SiteURL)] = [
+        ("Overview", .admin), ("API keys", .adminKeys), ("Webhooks", .adminWebhooks), ("Apps", .adminApps),
+        ("Users", .adminUsers), ("Settings", .adminSettings), ("Organizations", .adminOrgs), ("Admins", .adminAdmins),
+        ("Audit log", .adminAudit), ("Account", .adminAccount),
+    ]
+
+    /// An admin page: the shell without a member, the admin navigation (and, for an admin
+    /// of several orgs, a switcher that needs no script) first in `<main>`.
     static func adminDocument(title: String, admin: Admin, body: HTML) -> HTML {
-        document(title: title, member: nil, body: """
-            <nav class="site-nav"><div class="wrap">
-            <a href="\(SiteURL.admin.path)">Admin</a>
-            <a href="\(SiteURL.adminKeys.path)">API keys</a>
-            <a href="\(SiteURL.adminAudit.path)">Audit log</a>
+        let links = adminPages.map { name, url -> HTML in "<a href=\"\(admin.link(url))\">\(name)</a>" }
+        let switcher: HTML = admin.orgs.isEmpty ? .empty : """
+            <form method="get" action="\(SiteURL.admin.path)" class="org-switch"><label class="inline">Organization \
+            <select name="org">\(admin.orgs.map { org -> HTML in
+                "<option value=\"\(org.slug)\"\(org.slug == admin.orgSlug ? " selected" : "")>\(org.name) (\(org.slug))</option>"
+            })</select></label> <button class="small">Open</button></form>
+            """
+        return document(title: title, member: nil, body: """
+            <nav class="site-nav admin-nav" aria-label="Admin"><div class="wrap">
+            \(links)
             <form method="post" action="\(SiteURL.adminLogout.path)" class="inline">\(csrf(admin.csrfToken))<button class="link">Sign out</button></form>
             </div></nav>
+            <p class="meta org-line">\(admin.orgName) <code>\(admin.orgSlug)</code> · signed in as \(admin.email)</p>
+            \(switcher)
             \(body)
             """)
+    }
+
+    /// A time for people, with its RFC 3339 value in `title` and `datetime`.
+    static func time(_ date: Date?, never: String = "never") -> HTML {
+        guard let date else { return HTML(escaping: never) }
+        let rfc = RFC3339.string(from: date)
+        return "<time datetime=\"\(rfc)\" title=\"\(rfc)\">\(humanTime(date))</time>"
+    }
+
+    /// `2 Dec 2026, 15:46 UTC`.
+    static func humanTime(_ date: Date) -> String {
+        let c = Calendar.utc.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let month = months[max(0, min(11, (c.month ?? 1) - 1))]
+        return "\(c.day ?? 1) \(month) \(c.year ?? 1970), " + String(format: "%02d:%02d", c.hour ?? 0, c.minute ?? 0) + " UTC"
+    }
+
+    /// A labelled form field that keeps what was typed and says what is wrong beside it.
+    static func field(
+        _ label: String, name: String, value: String = "", error: String? = nil, type: String = "text",
+        attributes: HTML = .empty, hint: String? = nil
+    ) -> HTML {
+        let id = "f-" + name
+        let invalid: HTML = error == nil ? .empty : " aria-invalid=\"true\" aria-describedby=\"\(id)-error\""
+        return """
+            <div class="field\(error == nil ? "" : " has-error")"><label for="\(id)">\(label)</label>\
+            <input id="\(id)" name="\(name)" type="\(type)" value="\(value)"\(invalid) \(attributes)>\
+            \(hint.map { h -> HTML in "<small class=\"hint\">\(h)</small>" } ?? .empty)\
+            \(error.map { e -> HTML in "<small class=\"error\" id=\"\(id)-error\">\(e)</small>" } ?? .empty)</div>
+            """
+    }
+
+    /// A secret shown once, with a copy button (the page's only script, from Portico's origin).
+    static func secretOnce(title: String, values: [(label: String, value: String)]) -> HTML {
+        let rows = values.map { label, value -> HTML in
+            """
+            <p><span class="meta">\(label)</span><br><code class="secret" data-copy>\(value)</code> \
+            <button type="button" class="small copy" data-copy-button hidden>Copy</button></p>
+            """
+        }
+        return """
+            <section class="card notice" role="status"><h2>\(title)</h2>
+            <p>Copy it now. It is shown only this once.</p>
+            \(rows)</section>
+            <script src="\(SiteURL.copyScript.path)"></script>
+            """
     }
 
     /// A form's hidden CSRF field.
@@ -80,19 +162,26 @@ enum Layout {
 
     /// A rendered page as the response: HTML, never stored, with the pages' CSP
     /// (framing as the page allows).
-    static func response(_ html: HTML, status: HTTPResponseStatus = .ok, frameAncestors: [String] = []) -> Response {
+    static func response(_ html: HTML, status: HTTPResponseStatus = .ok, frameAncestors: [String] = [], scripts: Bool = false) -> Response {
         var headers = HTTPHeaders()
         headers.contentType = .html
         headers.cacheControl = .init(noStore: true)
-        headers.replaceOrAdd(name: "Content-Security-Policy", value: contentSecurityPolicy(frameAncestors: frameAncestors))
+        headers.replaceOrAdd(name: "Content-Security-Policy", value: contentSecurityPolicy(frameAncestors: frameAncestors, scripts: scripts))
         return Response(status: status, headers: headers, body: .init(string: html.raw))
     }
 
-    /// Scripts nowhere, styles from Portico only; framing as the page allows
-    /// (`'none'` unless a member page lists its org's allowed hosts).
-    static func contentSecurityPolicy(frameAncestors: [String]) -> String {
+    /// An admin page as the response: never framed; the copy button's script file (from
+    /// Portico's origin, no inline script) is the only script it may load.
+    static func adminResponse(_ html: HTML, status: HTTPResponseStatus = .ok) -> Response {
+        response(html, status: status, scripts: true)
+    }
+
+    /// No scripts (admin pages: Portico's own files only), styles from Portico only;
+    /// framing as the page allows (`'none'` unless a member page lists its org's hosts).
+    static func contentSecurityPolicy(frameAncestors: [String], scripts: Bool = false) -> String {
         let ancestors = frameAncestors.isEmpty ? "'none'" : frameAncestors.joined(separator: " ")
-        return "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; frame-ancestors \(ancestors)"
+        let script = scripts ? "'self'" : "'none'"
+        return "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src \(script); object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors \(ancestors)"
     }
 
     /// A small page with a heading and a message (sign-in failures, errors).
@@ -128,5 +217,17 @@ extension Layout.Member {
 }
 
 extension Layout.Admin {
-    static let mock = Self(csrfToken: "fedcba9876543210fedcba9876543210")
+    static let mock = Self(
+        csrfToken: "fedcba9876543210fedcba9876543210", email: "admin@demo.example", orgName: "Demo University", orgSlug: "demo",
+        orgQuery: nil, orgs: []
+    )
+}
+
+extension Calendar {
+    /// The Gregorian calendar in UTC, for rendering stored times.
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
 }

@@ -16,5 +16,6 @@ public enum PorticoMigrations {
         AddWebhookDispatch(),
         DropDeliveriesDueIndex(),
         CreateLoginAttempts(),
+        CreateRefusedReturnHosts(),
     ]
 }

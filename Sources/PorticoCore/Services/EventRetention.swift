@@ -10,6 +10,8 @@ public enum EventRetention {
     /// batches so no transaction holds the writer for long. Returns how many events went.
     @discardableResult
     public static func purge(before cutoff: Date, store: PorticoStore, batchSize: Int = 500) async throws -> Int {
+        // The refused return hosts of the settings page are history too.
+        try await RefusedReturnHosts.purge(before: cutoff, store: store)
         var purged = 0
         while true {
             let count = try await store.write { db -> Int in

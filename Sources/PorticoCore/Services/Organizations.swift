@@ -38,15 +38,11 @@ public enum Organizations {
 
     /// Creates an org (with its event counter) under `parentSlug`, if given.
     public static func create(
-        slug: String, name: String, parentSlug: String?, settings: Settings, actor: String, now: Date, store: PorticoStore
+        slug: String, name: String, parentSlug: String?, settings: Settings, actor: String, ip: String? = nil, now: Date, store: PorticoStore
     ) async throws -> Organization {
-        guard Organization.isValidSlug(slug) else {
-            throw PorticoError.invalid("slug must match \(Organization.slugPattern)")
-        }
+        let problems = createErrors(slug: slug, name: name)
+        if let problem = problems[.slug] ?? problems[.name] { throw PorticoError.invalid(problem) }
         let trimmedName = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmedName.isEmpty, trimmedName.count <= 200 else {
-            throw PorticoError.invalid("name must be 1-200 characters")
-        }
         return try await store.write { db in
             guard try await find(slug: slug, on: db) == nil else {
                 throw PorticoError.conflict("an organization with slug '\(slug)' already exists")
@@ -62,12 +58,12 @@ public enum Organizations {
             try apply(settings, to: org)
             try await org.create(on: db)
             try await EventCounter(orgID: org.id!).create(on: db)
-            try await Audit.record(orgID: org.id, actor: actor, action: "org.create", target: slug, at: now, ip: nil, on: db)
+            try await Audit.record(orgID: org.id, actor: actor, action: "org.create", target: slug, at: now, ip: ip, on: db)
             return org
         }
     }
 
-    public static func update(slug: String, settings: Settings, actor: String, now: Date, store: PorticoStore) async throws -> Organization {
+    public static func update(slug: String, settings: Settings, actor: String, ip: String? = nil, now: Date, store: PorticoStore) async throws -> Organization {
         try await store.write { db in
             guard let org = try await find(slug: slug, on: db) else {
                 throw PorticoError.notFound("no organization with slug '\(slug)'")
@@ -75,9 +71,51 @@ public enum Organizations {
             try apply(settings, to: org)
             org.updatedAt = now
             try await org.save(on: db)
-            try await Audit.record(orgID: org.id, actor: actor, action: "org.update", target: slug, at: now, ip: nil, on: db)
+            try await Audit.record(orgID: org.id, actor: actor, action: "org.update", target: slug, at: now, ip: ip, on: db)
             return org
         }
+    }
+
+    /// The fields of a form about an organization, to say which one is wrong.
+    public enum Field: String, Sendable, Hashable, CaseIterable {
+        case slug, name
+        case anonymousUsers = "anonymous_users"
+        case allowedReturnHosts = "allowed_return_hosts"
+        case landingURL = "landing_url"
+        case invalidTokenURL = "invalid_token_url"
+        case expiredTokenURL = "expired_token_url"
+        case ssoTokenTTL = "sso_token_ttl"
+        case ssoTokenSingleUse = "sso_token_single_use"
+        case ssoAPITokenTTL = "sso_api_token_ttl"
+    }
+
+    /// What `create` refuses in a slug and a name before it looks at the database.
+    public static func createErrors(slug: String, name: String) -> [Field: String] {
+        var errors: [Field: String] = [:]
+        if !Organization.isValidSlug(slug) { errors[.slug] = "slug must match \(Organization.slugPattern)" }
+        let trimmedName = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmedName.isEmpty || trimmedName.count > 200 { errors[.name] = "name must be 1-200 characters" }
+        return errors
+    }
+
+    /// Every field of `settings` that `apply` refuses, with its message: `apply`'s own
+    /// rules, run one field at a time on a scratch organization.
+    public static func settingsErrors(_ settings: Settings) -> [Field: String] {
+        let single: [(Field, Settings)] = [
+            (.anonymousUsers, .init(anonymousUsersEnabled: settings.anonymousUsersEnabled)),
+            (.allowedReturnHosts, .init(allowedReturnHosts: settings.allowedReturnHosts)),
+            (.landingURL, .init(landingURL: settings.landingURL)),
+            (.invalidTokenURL, .init(invalidTokenURL: settings.invalidTokenURL)),
+            (.expiredTokenURL, .init(expiredTokenURL: settings.expiredTokenURL)),
+            (.ssoTokenTTL, .init(ssoTokenTTL: settings.ssoTokenTTL)),
+            (.ssoTokenSingleUse, .init(ssoTokenSingleUse: settings.ssoTokenSingleUse)),
+            (.ssoAPITokenTTL, .init(ssoAPITokenTTL: settings.ssoAPITokenTTL)),
+        ]
+        var errors: [Field: String] = [:]
+        for (field, one) in single {
+            do { try apply(one, to: Organization()) } catch { errors[field] = (error as? PorticoError)?.description ?? "is not valid" }
+        }
+        return errors
     }
 
     static func apply(_ settings: Settings, to org: Organization) throws {
@@ -126,6 +164,21 @@ public enum Organizations {
         var queue = [rootID]
         while let next = queue.popLast() {
             for child in children[next] ?? [] where result.insert(child).inserted { queue.append(child) }
+        }
+        return result
+    }
+
+    /// `root` and every org below it, `root` first, then breadth-first by name.
+    public static func subtree(of root: Organization, on db: any Database) async throws -> [Organization] {
+        let all = try await Organization.query(on: db).sort(\.$name).all()
+        var children: [UUID: [Organization]] = [:]
+        for org in all { if let parent = org.parentID { children[parent, default: []].append(org) } }
+        var result = [root]
+        var seen: Set<UUID> = [try root.requireID()]
+        var index = 0
+        while index < result.count {
+            for child in children[result[index].id!] ?? [] where seen.insert(child.id!).inserted { result.append(child) }
+            index += 1
         }
         return result
     }

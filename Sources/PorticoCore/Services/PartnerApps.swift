@@ -19,16 +19,38 @@ public enum PartnerApps {
         try await PartnerApp.query(on: db).filter(\.$orgID == org.requireID()).filter(\.$slug == slug).first()
     }
 
+    /// Every app of the org, by slug (enabled or not).
+    public static func all(org: Organization, on db: any Database) async throws -> [PartnerApp] {
+        try await PartnerApp.query(on: db).filter(\.$orgID == org.requireID()).sort(\.$slug).all()
+    }
+
+    /// A field of an app, to say which one a problem is about.
+    public enum Field: String, Sendable, CaseIterable {
+        case slug, name
+        case launchURL = "launch_url"
+    }
+
+    /// What is wrong with an app's fields, at most one problem per field, in form order
+    /// (empty when they are fine). The rules of `create`; `update` leaves out the slug.
+    public static func problems(slug: String?, name: String, launchURL: String) -> [(field: Field, message: String)] {
+        var found: [(field: Field, message: String)] = []
+        if let slug, !Organization.isValidSlug(slug) { found.append((.slug, "app slug must match \(Organization.slugPattern)")) }
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty || trimmed.count > 200 || trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            found.append((.name, "name must be 1-200 characters, without control characters"))
+        }
+        if !isValidLaunchURL(launchURL) { found.append((.launchURL, "launch URL must be https (http only for loopback hosts)")) }
+        return found
+    }
+
     /// Creates an app; the returned key `k` is the only time it exists in clear.
     public static func create(
-        org: Organization, slug: String, name: String, launchURL: String, actor: String, now: Date, store: PorticoStore
+        org: Organization, slug: String, name: String, launchURL: String, actor: String, ip: String? = nil, now: Date, store: PorticoStore
     ) async throws -> (app: PartnerApp, key: String) {
-        guard Organization.isValidSlug(slug) else { throw PorticoError.invalid("app slug must match \(Organization.slugPattern)") }
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty, trimmed.count <= 200 else { throw PorticoError.invalid("name must be 1-200 characters") }
-        guard isValidLaunchURL(launchURL) else {
-            throw PorticoError.invalid("launch URL must be https (http only for loopback hosts): \(LogText.escaped(launchURL))")
+        if let problem = problems(slug: slug, name: name, launchURL: launchURL).first {
+            throw PorticoError.invalid(problem.field == .launchURL ? problem.message + ": " + LogText.escaped(launchURL) : problem.message)
         }
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         let key = Secrets.hex(byteCount: 16)
         let app = PartnerApp()
         app.id = UUID()
@@ -45,32 +67,57 @@ public enum PartnerApps {
                 throw PorticoError.conflict("'\(org.slug)' already has an app '\(slug)'")
             }
             try await app.create(on: db)
-            try await Audit.record(orgID: app.orgID, actor: actor, action: "app.create", target: slug, at: now, ip: nil, on: db)
+            try await Audit.record(orgID: app.orgID, actor: actor, action: "app.create", target: slug, at: now, ip: ip, on: db)
         }
         return (app, key)
     }
 
+    /// Changes the app's name and launch URL (the rules of `create`); writes `app.update`
+    /// when anything changed.
+    public static func update(
+        org: Organization, slug: String, name: String, launchURL: String, actor: String, ip: String? = nil, now: Date, store: PorticoStore
+    ) async throws -> PartnerApp {
+        if let problem = problems(slug: nil, name: name, launchURL: launchURL).first {
+            throw PorticoError.invalid(problem.field == .launchURL ? problem.message + ": " + LogText.escaped(launchURL) : problem.message)
+        }
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        return try await store.write { db in
+            guard let app = try await find(org: org, slug: slug, on: db) else { throw PorticoError.notFound("'\(org.slug)' has no app '\(slug)'") }
+            guard app.name != trimmed || app.launchURL != launchURL else { return app }
+            app.name = trimmed
+            app.launchURL = launchURL
+            app.updatedAt = now
+            try await app.save(on: db)
+            try await Audit.record(orgID: app.orgID, actor: actor, action: "app.update", target: slug, at: now, ip: ip, on: db)
+            return app
+        }
+    }
+
     /// Gives the app a new key `k`; the old one stops working at once.
-    public static func rotateKey(org: Organization, slug: String, actor: String, now: Date, store: PorticoStore) async throws -> (app: PartnerApp, key: String) {
+    public static func rotateKey(
+        org: Organization, slug: String, actor: String, ip: String? = nil, now: Date, store: PorticoStore
+    ) async throws -> (app: PartnerApp, key: String) {
         let key = Secrets.hex(byteCount: 16)
         let app = try await store.write { db in
             guard let app = try await find(org: org, slug: slug, on: db) else { throw PorticoError.notFound("'\(org.slug)' has no app '\(slug)'") }
             app.keyHash = Secrets.sha256Hex(key)
             app.updatedAt = now
             try await app.save(on: db)
-            try await Audit.record(orgID: app.orgID, actor: actor, action: "app.rotate_key", target: slug, at: now, ip: nil, on: db)
+            try await Audit.record(orgID: app.orgID, actor: actor, action: "app.rotate_key", target: slug, at: now, ip: ip, on: db)
             return app
         }
         return (app, key)
     }
 
-    public static func setEnabled(_ enabled: Bool, org: Organization, slug: String, actor: String, now: Date, store: PorticoStore) async throws -> PartnerApp {
+    public static func setEnabled(
+        _ enabled: Bool, org: Organization, slug: String, actor: String, ip: String? = nil, now: Date, store: PorticoStore
+    ) async throws -> PartnerApp {
         try await store.write { db in
             guard let app = try await find(org: org, slug: slug, on: db) else { throw PorticoError.notFound("'\(org.slug)' has no app '\(slug)'") }
             app.enabled = enabled
             app.updatedAt = now
             try await app.save(on: db)
-            try await Audit.record(orgID: app.orgID, actor: actor, action: enabled ? "app.enable" : "app.disable", target: slug, at: now, ip: nil, on: db)
+            try await Audit.record(orgID: app.orgID, actor: actor, action: enabled ? "app.enable" : "app.disable", target: slug, at: now, ip: ip, on: db)
             return app
         }
     }

@@ -14,12 +14,16 @@ public enum ReturnHosts {
             wildcard = true
             entry.removeFirst(2)
         }
-        guard let host = normalizedHost(entry), !host.isEmpty, host.contains(".") || !wildcard,
+        guard let host = normalizedHost(entry), !host.isEmpty, host.utf8.count <= maxHostLength, host.contains(".") || !wildcard,
               host.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." }),
               !host.hasPrefix("."), !host.contains("..")
         else { return nil }
         return wildcard ? "*." + host : host
     }
+
+    /// The longest host name DNS allows (RFC 1035), for allowlist entries and for the
+    /// refused hosts Portico records.
+    public static let maxHostLength = 253
 
     /// Lowercased, IDNA-encoded, without a trailing dot.
     public static func normalizedHost(_ host: String) -> String? {

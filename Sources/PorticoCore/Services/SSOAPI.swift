@@ -55,7 +55,7 @@ public enum SSOAPIService {
     /// Revokes every SSO API access token the admin holds (a lost laptop, a leaked
     /// token, someone leaving); audited. Returns how many were still live.
     @discardableResult
-    public static func revokeAccessTokens(adminEmail: String, actor: String, now: Date, store: PorticoStore) async throws -> Int {
+    public static func revokeAccessTokens(adminEmail: String, actor: String, ip: String? = nil, now: Date, store: PorticoStore) async throws -> Int {
         try await store.write { db in
             let email = adminEmail.lowercased()
             guard let admin = try await Admin.find(email: email, on: db) else {
@@ -65,7 +65,7 @@ public enum SSOAPIService {
                 UPDATE admin_access_tokens SET revoked_at = \(bind: now) \
                 WHERE admin_id = \(bind: admin.requireID()) AND revoked_at IS NULL AND expires_at > \(bind: now) RETURNING id
                 """).all().count
-            try await Audit.record(orgID: admin.orgID, actor: actor, action: "admin.tokens_revoked", target: email, at: now, ip: nil, on: db)
+            try await Audit.record(orgID: admin.orgID, actor: actor, action: "admin.tokens_revoked", target: email, at: now, ip: ip, on: db)
             return revoked
         }
     }
@@ -139,6 +139,7 @@ public enum SSOAPIService {
         guard let org = try await Organization.find(subscription.orgID, on: db) else { throw PorticoError.notFound("organization not found") }
         let hosts = try await Organizations.allowedReturnHosts(of: subscription.orgID, on: db)
         var warnings: [String] = []
+        var refused: [String] = []
         if let change = redirectEntity {
             for (value, keyPath, name) in [
                 (change.logoutURL, \Subscription.logoutURL, "logout_url"),
@@ -151,6 +152,7 @@ public enum SSOAPIService {
                 } else if let allowed = ReturnHosts.allowedURL(value, entries: hosts) {
                     subscription[keyPath: keyPath] = allowed
                 } else {
+                    refused.append(value)
                     warnings.append(
                         "\(name) was not stored: it must be an http(s) URL without spaces or control characters, on an allowed return host of the organization"
                     )
@@ -175,6 +177,8 @@ public enum SSOAPIService {
             try await record.create(on: db)
             try await Audit.record(orgID: subscription.orgID, actor: actor, action: "ssoapi.\(purpose.rawValue)", target: subscription.id?.uuidString.lowercased(), at: now, ip: ip, on: db)
         }
+        // For the settings page's refused return hosts; never fails the request.
+        await RefusedReturnHosts.record(refused, orgID: subscription.orgID, now: now, store: store)
         return (token, ttl, warnings)
     }
 }

@@ -109,6 +109,100 @@ public enum Users {
         try await EventRetention.scrubPersonalData(userID: user.id, on: db)
     }
 
+    // MARK: - Admin area: search, subscriptions, sign-ins, support links
+
+    /// One page of a search, and whether another follows.
+    public struct SearchPage: Sendable {
+        public var users: [UserRecord]
+        public var hasMore: Bool
+    }
+
+    /// The org's live users whose partner_id starts with `query` (case-sensitive) or
+    /// whose email does (case-insensitive); `%`, `_` and `\` in `query` match themselves.
+    /// An empty query lists every user, newest first; a search sorts by partner_id.
+    /// `limit` is kept within 1...1000.
+    public static func search(
+        orgID: UUID, query: String, offset: Int, limit: Int, now: Date, on sql: any SQLDatabase
+    ) async throws -> SearchPage {
+        let limit = max(1, min(1000, limit)), offset = max(0, offset)
+        var condition: SQLQueryString = "u.org_id = \(bind: orgID) AND (u.expires_at IS NULL OR u.expires_at > \(bind: now))"
+        var order = "u.created_at DESC, u.id DESC"
+        if !query.isEmpty {
+            // partner_id: an exact comparison of its first characters (LIKE is case-
+            // insensitive on SQLite); only a query that could begin a partner_id can match.
+            let byPartnerID: SQLQueryString = PartnerID(query) != nil
+                ? "substr(u.partner_id, 1, \(unsafeRaw: String(query.utf8.count))) = \(bind: query)"
+                : "1 = 0"
+            // email: lower() on both sides, as each engine lowercases.
+            let byEmail: SQLQueryString = "lower(u.email) LIKE lower(\(bind: likePrefix(query))) ESCAPE '\\'"
+            condition += " AND ("
+            condition += byPartnerID
+            condition += " OR "
+            condition += byEmail
+            condition += ")"
+            order = "u.partner_id ASC"
+        }
+        let rows = try await sql.raw("""
+            SELECT \(unsafeRaw: StoredColumns.user) FROM users u \
+            JOIN subscriptions s ON s.user_id = u.id AND s.org_id = u.org_id WHERE \(condition) \
+            ORDER BY \(unsafeRaw: order) LIMIT \(unsafeRaw: String(limit + 1)) OFFSET \(unsafeRaw: String(offset))
+            """).all()
+        let users = try rows.map { try UserRecord(row: SQLKitRow($0)) }
+        return SearchPage(users: Array(users.prefix(limit)), hasMore: users.count > limit)
+    }
+
+    /// A LIKE pattern for "starts with `text`": `\`, `%` and `_` escaped with `\`.
+    public static func likePrefix(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            if c == "\\" || c == "%" || c == "_" { out.append("\\") }
+            out.append(c)
+        }
+        return out + "%"
+    }
+
+    /// The user's subscriptions (their own org's first), oldest first.
+    public static func subscriptions(userID: UUID, on db: any Database) async throws -> [Subscription] {
+        try await Subscription.query(on: db).filter(\.$userID == userID).sort(\.$createdAt).sort(\.$id).all()
+    }
+
+    /// The user's sign-ins: the audit log's `sso.login` entries about them, newest first.
+    public static func signIns(_ user: UserRecord, limit: Int = 50, on db: any Database) async throws -> [AuditEntry] {
+        try await AuditEntry.query(on: db)
+            .filter(\.$orgID == user.orgID).filter(\.$action == "sso.login").filter(\.$target == user.partnerID)
+            .sort(\.$at, .descending).limit(limit).all()
+    }
+
+    /// A one-off sign-in link for support: a Partner API token (32 hex, the org's TTL,
+    /// never outliving an anonymous user) that is always single-use, written with its
+    /// audit entry `user.sign_in_link`. Returns the token, the only time it exists in clear.
+    public static func issueSignInLink(
+        _ user: UserRecord, actor: String, ip: String?, now: Date, store: PorticoStore
+    ) async throws -> (token: String, expiresAt: Date) {
+        let token = Secrets.hex(byteCount: 16)
+        let expiresAt = try await store.write { db in
+            guard let org = try await Organization.find(user.orgID, on: db) else { throw PorticoError.notFound("organization not found") }
+            guard try await Users.record(id: user.id, on: db.sql) != nil else { throw PorticoError.notFound("user not found") }
+            let issued = IssuedToken(
+                tokenHash: Secrets.sha256Hex(token), userID: user.id, subscriptionID: user.subscriptionID, singleUse: true,
+                expiresAt: SSOTokens.expiry(issuedAt: now, ttl: org.ssoTokenTTL, userExpiresAt: user.expiresAt), createdAt: now
+            )
+            let record = SSOToken()
+            record.id = issued.id
+            record.createdAt = issued.createdAt
+            record.tokenHash = issued.tokenHash
+            record.userID = issued.userID
+            record.subscriptionID = issued.subscriptionID
+            record.purpose = issued.purpose
+            record.singleUse = issued.singleUse
+            record.expiresAt = issued.expiresAt
+            try await record.create(on: db)
+            try await Audit.record(orgID: user.orgID, actor: actor, action: "user.sign_in_link", target: user.partnerID, at: now, ip: ip, on: db)
+            return issued.expiresAt
+        }
+        return (token, expiresAt)
+    }
+
     // MARK: - Interviews
 
     /// One page of a user's interviews, most recently updated first (then id, descending).

@@ -135,8 +135,11 @@ public enum Webhooks {
     }
 
     /// Appends a `webhook.test` event and queues it for this endpoint only (even when
-    /// disabled or filtered: the admin asked for it).
-    public static func sendTest(orgID: UUID, id: UUID, now: Date, store: PorticoStore) async throws -> Event {
+    /// disabled or filtered: the admin asked for it). With `actor`, the audit log says who
+    /// sent it (`webhook.test`).
+    public static func sendTest(
+        orgID: UUID, id: UUID, actor: String? = nil, ip: String? = nil, now: Date, store: PorticoStore
+    ) async throws -> Event {
         try await store.write { db in
             guard let endpoint = try await find(orgID: orgID, id: id, on: db) else { throw PorticoError.notFound("no such webhook") }
             let eventID = try await Outbox.append(.webhookTest, orgID: orgID, userID: nil, data: EmptyEventData(), at: now, on: db)
@@ -144,6 +147,9 @@ public enum Webhooks {
             try await WebhookDispatch.insertDeliveries(
                 [(eventID: eventID, sequence: event.sequence)], endpointID: try endpoint.requireID(), orgID: orgID, now: now, on: db
             )
+            if let actor {
+                try await Audit.record(orgID: orgID, actor: actor, action: "webhook.test", target: id.uuidString, at: now, ip: ip, on: db)
+            }
             return event
         }
     }
@@ -210,4 +216,133 @@ public enum Webhooks {
 /// `data` of `webhook.test`: `{}`.
 public struct EmptyEventData: Codable, Sendable {
     public init() {}
+}
+
+// MARK: - Endpoint state and the delivery log (admin area)
+
+extension Webhooks {
+    /// How an endpoint's deliveries stand: deliveries waiting (the queue), and when an
+    /// attempt last succeeded and last failed.
+    public struct Health: Sendable, Equatable {
+        public var pending = 0
+        public var lastSuccessAt: Date?
+        public var lastFailureAt: Date?
+        public init(pending: Int = 0, lastSuccessAt: Date? = nil, lastFailureAt: Date? = nil) {
+            self.pending = pending
+            self.lastSuccessAt = lastSuccessAt
+            self.lastFailureAt = lastFailureAt
+        }
+    }
+
+    /// The health of every endpoint of the org that has deliveries (absent: none yet).
+    public static func health(orgID: UUID, endpointID: UUID? = nil, on db: any Database) async throws -> [UUID: Health] {
+        let sql = db.sql
+        let only: SQLQueryString = endpointID.map { "AND d.endpoint_id = \(bind: $0)" } ?? ""
+        var result: [UUID: Health] = [:]
+        let pending = try await sql.raw("""
+            SELECT d.endpoint_id, COUNT(*) AS n FROM webhook_deliveries d \
+            WHERE d.org_id = \(bind: orgID) AND d.status = 'pending' \(only) GROUP BY d.endpoint_id
+            """).all()
+        for row in pending {
+            result[try row.decode(column: "endpoint_id", as: UUID.self), default: Health()].pending = try row.decode(column: "n", as: Int.self)
+        }
+        // A successful attempt is the one without an error (WebhookDispatch.record).
+        let attempts = try await sql.raw("""
+            SELECT d.endpoint_id, MAX(CASE WHEN a.error IS NULL THEN a.at END) AS last_success, \
+            MAX(CASE WHEN a.error IS NOT NULL THEN a.at END) AS last_failure \
+            FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id \
+            WHERE d.org_id = \(bind: orgID) \(only) GROUP BY d.endpoint_id
+            """).all()
+        for row in attempts {
+            let id = try row.decode(column: "endpoint_id", as: UUID.self)
+            result[id, default: Health()].lastSuccessAt = try row.decode(column: "last_success", as: Date?.self)
+            result[id, default: Health()].lastFailureAt = try row.decode(column: "last_failure", as: Date?.self)
+        }
+        return result
+    }
+
+    /// Which deliveries of an endpoint the delivery log shows.
+    public struct LogQuery: Sendable, Equatable {
+        public var eventType: String?
+        public var status: WebhookDelivery.Status?
+        public var eventID: String?
+        /// The page cursor: only events with a smaller sequence.
+        public var beforeSequence: Int64?
+        public var limit: Int
+        public init(eventType: String? = nil, status: WebhookDelivery.Status? = nil, eventID: String? = nil, beforeSequence: Int64? = nil, limit: Int = 50) {
+            self.eventType = eventType
+            self.status = status
+            self.eventID = eventID
+            self.beforeSequence = beforeSequence
+            self.limit = limit
+        }
+    }
+
+    /// One event's delivery to an endpoint, with every attempt made.
+    public struct LogEntry: Sendable, Equatable {
+        public var eventID: String
+        public var eventType: String
+        public var eventCreatedAt: Date
+        public var sequence: Int64
+        public var status: WebhookDelivery.Status
+        public var nextAttemptAt: Date?
+        /// Oldest first.
+        public var attempts: [LogAttempt]
+    }
+
+    public struct LogAttempt: Sendable, Equatable {
+        public var attempt: Int
+        public var at: Date
+        public var responseStatus: Int?
+        public var durationMS: Int
+        public var error: String?
+    }
+
+    /// The delivery log of an endpoint: its deliveries newest event first (at most
+    /// `query.limit`, 1 to 500), each with all its attempts.
+    public static func deliveryLog(endpointID: UUID, query: LogQuery, on db: any Database) async throws -> [LogEntry] {
+        let sql = db.sql
+        var conditions: SQLQueryString = "d.endpoint_id = \(bind: endpointID)"
+        if let status = query.status { conditions += " AND d.status = \(bind: status.rawValue)" }
+        if let type = query.eventType { conditions += " AND e.type = \(bind: type)" }
+        if let eventID = query.eventID { conditions += " AND d.event_id = \(bind: eventID)" }
+        if let before = query.beforeSequence { conditions += " AND d.sequence < \(bind: before)" }
+        let limit = max(1, min(500, query.limit))
+        let rows = try await sql.raw("""
+            SELECT d.id AS delivery_id, d.event_id, d.sequence, d.status, d.next_attempt_at, e.type, e.created_at \
+            FROM webhook_deliveries d JOIN events e ON e.id = d.event_id \
+            WHERE \(conditions) ORDER BY d.sequence DESC LIMIT \(unsafeRaw: String(limit))
+            """).all()
+        guard !rows.isEmpty else { return [] }
+        var ids: [UUID] = []
+        var entries: [LogEntry] = []
+        for row in rows {
+            ids.append(try row.decode(column: "delivery_id", as: UUID.self))
+            entries.append(LogEntry(
+                eventID: try row.decode(column: "event_id", as: String.self),
+                eventType: try row.decode(column: "type", as: String.self),
+                eventCreatedAt: try row.decode(column: "created_at", as: Date.self),
+                sequence: try row.decode(column: "sequence", as: Int64.self),
+                status: WebhookDelivery.Status(rawValue: try row.decode(column: "status", as: String.self)) ?? .pending,
+                nextAttemptAt: try row.decode(column: "next_attempt_at", as: Date?.self),
+                attempts: []
+            ))
+        }
+        let attemptRows = try await sql.raw("""
+            SELECT delivery_id, attempt, at, response_status, duration_ms, error FROM webhook_attempts \
+            WHERE delivery_id IN (\(binds: ids)) ORDER BY at, attempt
+            """).all()
+        var byDelivery: [UUID: [LogAttempt]] = [:]
+        for row in attemptRows {
+            byDelivery[try row.decode(column: "delivery_id", as: UUID.self), default: []].append(LogAttempt(
+                attempt: try row.decode(column: "attempt", as: Int.self),
+                at: try row.decode(column: "at", as: Date.self),
+                responseStatus: try row.decode(column: "response_status", as: Int?.self),
+                durationMS: try row.decode(column: "duration_ms", as: Int.self),
+                error: try row.decode(column: "error", as: String?.self)
+            ))
+        }
+        for index in entries.indices { entries[index].attempts = byDelivery[ids[index]] ?? [] }
+        return entries
+    }
 }
