@@ -77,9 +77,17 @@ def button(text):
     return driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']")
 
 
-def shot(name):
-    if shots:
-        driver.save_screenshot(f"{shots}/{name}.png")
+def shot(name, element=None):
+    """The whole page (or from `element` down), at the window's width."""
+    if not shots:
+        return
+    size = driver.get_window_size()
+    if element is not None:
+        driver.execute_script("arguments[0].scrollIntoView()", element)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(size["width"], min(max(height + 140, 600), 2400))
+    driver.save_screenshot(f"{shots}/{name}.png")
+    driver.set_window_size(size["width"], size["height"])
 
 
 try:
@@ -111,7 +119,7 @@ try:
     secret = driver.find_element(By.CSS_SELECTOR, "code.secret").text.strip()
     assert secret, "the signing key is shown once"
     shot("admin-webhooks")
-    driver.find_element(By.XPATH, "//a[contains(@href, '/admin/webhooks/')]").click()
+    driver.find_element(By.XPATH, f"//tr[contains(., '{receiver_url}')]//a[contains(@href, '/admin/webhooks/')]").click()
     wait.until(EC.presence_of_element_located((By.XPATH, "//h1[normalize-space()='Webhook endpoint']")))
     endpoint_page = driver.current_url
     submit(button("Send a test event"))
@@ -129,31 +137,41 @@ try:
         raise AssertionError("the delivery log shows the test event answered 200: " + log)
     shot("admin-delivery-log")
 
-    # Users: a user with progress, found by email prefix, with the Partner API's numbers.
+    # Users: a member signs in (asking for a return host the org does not allow) and
+    # completes a chapter; the admin finds them by email prefix, any case, and sees the
+    # Partner API's numbers and the sign-in.
     status, created = api("POST", "/api/users/e2e-admin-view", demo_key,
                           {"first_name": "Ada", "last_name": "Lovelace", "email": "Ada.Lovelace@example.edu"})
     assert status == 200, (status, created)
     sso_url = created["user"]["token"]["sso_url"]
+    refused = "lms.e2e-refused.example"
+    member = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        member.get(sso_url + "&redirect_to=" + urllib.parse.quote("/members/curriculum?chapter=1")
+                   + "&return_url=" + urllib.parse.quote(f"https://{refused}/course"))
+        done = member.find_element(By.XPATH, "//button[normalize-space()='Mark complete']")
+        done.click()
+        WebDriverWait(member, 10).until(EC.staleness_of(done))
+    finally:
+        member.quit()
     status, tracks = api("GET", "/api/users/e2e-admin-view/tracks", demo_key)
     assert status == 200
     driver.get(base + "/admin/users?q=" + urllib.parse.quote("ada.LOVE"))
     driver.find_element(By.XPATH, "//a[contains(@href, '/admin/users/e2e-admin-view')]").click()
     wait.until(EC.presence_of_element_located((By.XPATH, "//h2[normalize-space()='Track progress']")))
-    page = driver.page_source
+    progress = driver.find_element(By.XPATH, "//section[h2[normalize-space()='Track progress']]").text
     for track in tracks["tracks"]:
-        assert track["name"] in page, track["name"]
+        completed = sum(1 for c in track["chapters"] if c["completed_at"])
+        assert track["name"] in progress and f"{completed} of {len(track['chapters'])} chapters" in progress, (track, progress)
+    assert "1 of" in progress, progress
+    sign_ins = driver.find_element(By.XPATH, "//section[h2[normalize-space()='Sign-ins']]").text
+    assert "No sign-ins" not in sign_ins, sign_ins
     shot("admin-user")
 
-    # A sign-in asking for a refused return host shows on the settings page; "Allow" fixes it.
-    refused = "lms.e2e-refused.example"
-    member = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    try:
-        member.get(sso_url + "&return_url=" + urllib.parse.quote(f"https://{refused}/course"))
-    finally:
-        member.quit()
+    # The refused return host shows on the settings page; "Allow" adds it.
     driver.get(base + "/admin/settings")
     row = driver.find_element(By.XPATH, f"//tr[td[contains(., '{refused}')]]")
-    shot("admin-settings")
+    shot("admin-settings", row)
     submit(row.find_element(By.XPATH, ".//button[normalize-space()='Allow']"))
     hosts = driver.find_element(By.NAME, "allowed_return_hosts").get_attribute("value")
     assert refused in hosts, hosts

@@ -25,12 +25,12 @@ extension AdminWebhook {
             <tr><th>Registered</th><td>\(Layout.time(endpoint.createdAt))</td></tr>
             </tbody></table>
             \(overlap)
-            <p class="buttons">
+            <div class="admin-actions">
             \(button(admin, id, endpoint.enabled ? .disable : .enable, endpoint.enabled ? "Disable" : "Enable"))
             \(button(admin, id, .test, "Send a test event"))
             \(button(admin, id, .rotateKey, "Rotate the signing key"))
             \(button(admin, id, .delete, "Delete endpoint", danger: true))
-            </p>
+            </div>
             </section>
             <section class="card"><h2>Edit</h2>
             <form method="post" action="\(admin.link(.adminWebhook(.value(id))))">\(admin.csrf)
