@@ -27,10 +27,14 @@ public struct PorticoConfig: Sendable {
     /// Endpoints served at once by one process's delivery worker.
     public var webhookConcurrency: Int = 8
     public var rateLimit: RateLimit?
+    /// Failed sign-ins and launch-code exchanges per client address (`PORTICO_FAILURE_LIMIT`).
+    public var failureLimit: RateLimit? = RateLimit(perSecond: 1, burst: 100)
     public var trustedProxies: [CIDR]
     public var metricsToken: String?
     public var eventRetentionDays: Int
     public var logLevel: Logger.Level
+    /// `LOG_FORMAT`: `text` (the default) or `json`, one object per line.
+    public var logFormat: LogFormat = .text
     public var curriculumPath: String?
     /// A connection idle this long is closed, and a request body must arrive within it
     /// (SPEC §9: 30 s; tests shorten it).
@@ -86,6 +90,11 @@ public struct PorticoConfig: Sendable {
         self.eventRetentionDays = eventRetentionDays
         self.logLevel = logLevel
         self.curriculumPath = curriculumPath
+    }
+
+    /// How log lines are written: `text` (the stream handler's lines, escaped) or `json`.
+    public enum LogFormat: String, Sendable {
+        case text, json
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -151,6 +160,11 @@ public struct PorticoConfig: Sendable {
                 problems.append("PORTICO_RATE_LIMIT must look like '50/s burst 200' or be 'off'")
             }
         }
+        if let limit = value("PORTICO_FAILURE_LIMIT") {
+            if let parsed = RateLimit.parse(limit) { config.failureLimit = parsed } else {
+                problems.append("PORTICO_FAILURE_LIMIT must look like '1/s burst 100' or be 'off'")
+            }
+        }
         if let proxies = value("PORTICO_TRUSTED_PROXIES") {
             switch CIDR.parseList(proxies) {
             case .success(let cidrs): config.trustedProxies = cidrs
@@ -169,6 +183,11 @@ public struct PorticoConfig: Sendable {
         if let level = value("LOG_LEVEL") {
             if let l = Logger.Level(rawValue: level.lowercased()) { config.logLevel = l } else {
                 problems.append("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+            }
+        }
+        if let format = value("LOG_FORMAT") {
+            if let f = LogFormat(rawValue: format.lowercased()) { config.logFormat = f } else {
+                problems.append("LOG_FORMAT must be text or json")
             }
         }
         config.curriculumPath = value("PORTICO_CURRICULUM")

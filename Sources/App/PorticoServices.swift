@@ -9,7 +9,9 @@ public struct PorticoServices: Sendable {
     public let hotPaths: any HotPathStore
     public let clock: any PorticoClock
     public let curriculum: Curriculum
-    public let rateLimiter: RateLimiter?
+    public let rateLimiter: RateLimiter<UUID>?
+    /// Failed sign-ins (`/login/sso`) and failed launch-code exchanges, per client address.
+    public let failureLimiter: RateLimiter<String>?
     public let metrics: PorticoMetrics
     public let keyUse: KeyUseThrottle
     public let launchKeys: LaunchKeys

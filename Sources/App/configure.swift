@@ -64,6 +64,7 @@ public func configure(
         clock: clock,
         curriculum: curriculum,
         rateLimiter: config.rateLimit.map { RateLimiter(limit: $0) },
+        failureLimiter: config.failureLimit.map { RateLimiter(limit: $0) },
         metrics: PorticoMetrics(),
         keyUse: KeyUseThrottle(),
         launchKeys: LaunchKeys(configuredSecret: config.secret, store: store),

@@ -25,7 +25,7 @@ extension AdminArea {
 
         if email.isEmpty {
             form.emailError = "Enter an email address."
-        } else if !Credentials.isPlausibleEmail(email) || SafeText.hasControlOrSpace(email) {
+        } else if !Credentials.isPlausibleAdminEmail(email) || SafeText.hasControlOrSpace(email) {
             form.emailError = "This is not an email address."
         } else if try await Admin.find(email: email, on: req.portico.store.db) != nil {
             form.emailError = "An admin with this email already exists."

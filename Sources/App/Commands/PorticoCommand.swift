@@ -12,7 +12,7 @@ public struct PorticoCommand: AsyncParsableCommand {
         abstract: "Single sign-on and partner integration for learning platforms.",
         subcommands: [
             ServeCommand.self, WorkerCommand.self, MigrateCommand.self, OrgCommand.self, AdminCommand.self, APIKeyCommand.self, AppCommand.self,
-            WebhookCommand.self, DemoCommand.self,
+            WebhookCommand.self, DemoCommand.self, BackupCommand.self,
         ]
     )
 
@@ -28,7 +28,7 @@ package func withPortico<T>(
     var config = try environmentConfig()
     // Commands print their results on stdout; only warnings and worse go to the log.
     config.logLevel = max(config.logLevel, .warning)
-    LogSetup.bootstrapOnce(level: config.logLevel)
+    LogSetup.bootstrapOnce(level: config.logLevel, format: config.logFormat)
     let app = try await Application.make(.init(name: "production", arguments: ["portico"]))
     do {
         try await configure(app, config: config)
@@ -96,16 +96,26 @@ package enum Output {
 enum LogSetup {
     private static let bootstrapped = NIOLockedValueBox(false)
 
-    /// Structured logs on stderr; set up once per process.
-    static func bootstrapOnce(level: Logger.Level) {
+    /// Structured logs on stderr; set up once per process. Text: the stream handler's
+    /// lines under the `EscapingLogHandler`. JSON (`LOG_FORMAT=json`): the
+    /// `JSONLogHandler` alone, which escapes for JSON itself (escaping twice would turn
+    /// a newline into `\\n`).
+    static func bootstrapOnce(level: Logger.Level, format: PorticoConfig.LogFormat) {
         bootstrapped.withLockedValue { done in
             guard !done else { return }
             done = true
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return EscapingLogHandler(wrapped: handler)
-            }
+            LoggingSystem.bootstrap { label in handler(label: label, level: level, format: format) }
+        }
+    }
+
+    static func handler(label: String, level: Logger.Level, format: PorticoConfig.LogFormat) -> any LogHandler {
+        switch format {
+        case .text:
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return EscapingLogHandler(wrapped: handler)
+        case .json:
+            return JSONLogHandler(label: label, level: level)
         }
     }
 }

@@ -16,7 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let config = try environmentConfig()
-            LogSetup.bootstrapOnce(level: config.logLevel)
+            LogSetup.bootstrapOnce(level: config.logLevel, format: config.logFormat)
             let app = try await Application.make(.init(
                 name: "production", arguments: ["portico", "serve", "--hostname", hostname, "--port", String(port)]
             ))

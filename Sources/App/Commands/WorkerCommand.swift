@@ -12,7 +12,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let config = try environmentConfig()
-            LogSetup.bootstrapOnce(level: config.logLevel)
+            LogSetup.bootstrapOnce(level: config.logLevel, format: config.logFormat)
             let app = try await Application.make(.init(name: "production", arguments: ["portico"]))
             do {
                 try await configure(app, config: config, runBackgroundJobs: true)

@@ -65,10 +65,21 @@ enum Launch {
     /// JSON of the seed, or the seed's error text in `X-Error` (and in the body).
     static func getUserID(req: Request) async throws -> Response {
         let portico = req.portico
+        let now = portico.clock.now()
+        // Failed exchanges are limited per client address (SPEC §9).
+        let failures = portico.failureLimiter.flatMap { limiter in req.clientIP.map { (limiter, $0) } }
+        if let (limiter, address) = failures, let wait = limiter.blocked(key: address, now: now) {
+            let text = "too many failed attempts"
+            let response = try JSONBody.response(["error": text], status: .tooManyRequests)
+            response.headers.replaceOrAdd(name: "X-Error", value: text)
+            response.headers.replaceOrAdd(name: .retryAfter, value: String(wait))
+            return response
+        }
         let result = try await LaunchCodes.exchange(
             code: req.queryValue("t"), key: req.queryValue("k"),
-            now: portico.clock.now(), hotPaths: portico.hotPaths, keys: portico.launchKeys
+            now: now, hotPaths: portico.hotPaths, keys: portico.launchKeys
         )
+        if case .failure = result, let (limiter, address) = failures { _ = limiter.take(key: address, now: now) }
         switch result {
         case .success(let user):
             let first = user.firstName ?? "", last = user.lastName ?? ""

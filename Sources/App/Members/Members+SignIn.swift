@@ -17,13 +17,29 @@ extension Members {
 
     private static func signInOutcome(req: Request) async throws -> Response {
         let portico = req.portico
-        guard let tokenHash = tokenHash(req.queryValue("token")) else { return unknownToken() }
+        let now = portico.clock.now()
+        // Failed sign-ins are counted per client address (SPEC §9): an address past its limit
+        // is refused before any work; successful sign-ins take nothing from it.
+        let failures = portico.failureLimiter.flatMap { limiter in req.clientIP.map { (limiter, $0) } }
+        if let (limiter, address) = failures, let wait = limiter.blocked(key: address, now: now) {
+            let response = Layout.message(.tooManyFailures, status: .tooManyRequests)
+            response.headers.replaceOrAdd(name: .retryAfter, value: String(wait))
+            return response
+        }
+        let (response, failed) = try await redeem(req: req, now: now)
+        if failed, let (limiter, address) = failures { _ = limiter.take(key: address, now: now) }
+        return response
+    }
+
+    /// Redeems the token: a session and a redirect, or the token's failure.
+    private static func redeem(req: Request, now: Date) async throws -> (response: Response, failed: Bool) {
+        let portico = req.portico
+        guard let tokenHash = tokenHash(req.queryValue("token")) else { return (unknownToken(), true) }
         let display: Int? = switch req.queryValue("display") {
         case "1": 1
         case "0": 0
         default: nil
         }
-        let now = portico.clock.now()
         let outcome = try await portico.hotPaths.redeemSSOToken(.init(
             tokenHash: tokenHash, display: display, returnURL: nil,
             previousSessionHash: MemberCookie.hash(in: req), ip: req.clientIP, now: now
@@ -45,19 +61,19 @@ extension Members {
                 secret: new.secret, display: new.session.display, expiresAt: new.session.expiresAt, now: now,
                 https: portico.config.publicURLIsHTTPS
             ))
-            return response
+            return (response, false)
         case .used(let subscriptionID):
             if let url = try await redirectEntityURL(\.invalidTokenURL, \.invalidTokenURL, subscriptionID: subscriptionID, on: portico.store.db) {
-                return Layout.redirect(to: url)
+                return (Layout.redirect(to: url), true)
             }
-            return Layout.message(.tokenUsed, status: .unauthorized)
+            return (Layout.message(.tokenUsed, status: .unauthorized), true)
         case .expired(let subscriptionID):
             if let url = try await redirectEntityURL(\.expiredTokenURL, \.expiredTokenURL, subscriptionID: subscriptionID, on: portico.store.db) {
-                return Layout.redirect(to: url)
+                return (Layout.redirect(to: url), true)
             }
-            return Layout.message(.tokenExpired, status: .unauthorized)
+            return (Layout.message(.tokenExpired, status: .unauthorized), true)
         case .unknown:
-            return unknownToken()
+            return (unknownToken(), true)
         }
     }
 

@@ -37,6 +37,11 @@ struct PorticoErrorMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         do {
             return try await next.respond(to: request)
+        } catch is RouteNotFound {
+            // A method no route has at all (TRACE, QUERY, an invented one): on a path
+            // Portico has, 405 with `Allow`, as for the methods the fallback route takes.
+            let allowed = MethodNotAllowed.methods(for: request.url.path, in: request.application.routes.all)
+            return Self.response(for: allowed.isEmpty ? Abort(.notFound) : MethodNotAllowed(allowed: allowed), request: request)
         } catch {
             return Self.response(for: error, request: request)
         }

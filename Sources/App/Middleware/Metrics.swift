@@ -49,10 +49,33 @@ struct MetricsMiddleware: AsyncMiddleware {
     func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
         let start = ContinuousClock.now
         let response = try await next.respond(to: request)
-        let route = request.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? "unmatched"
         request.portico.metrics.recordRequest(
-            route: route, method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - start
+            route: request.routePattern, method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - start
         )
         return response
     }
+}
+
+extension Request {
+    /// The matched route's pattern (`/api/users/:partner_id`), or `unmatched`: never the
+    /// raw path, whose ids (partner ids) are personal and unbounded. Metrics label
+    /// requests with it, and the access log names them by it. The fallback route (`**`)
+    /// is named by the SSO API operation it dispatches to in another letter case
+    /// (`/api/v1/ssoapi/signin` → `/api/v1/SsoApi/SignIn`), else `unmatched`.
+    var routePattern: String {
+        guard let route else { return "unmatched" }
+        if route.path.count == 1, case .catchall = route.path[0] {
+            var path = url.path.lowercased()
+            while path.hasSuffix("/"), path.count > 1 { path.removeLast() }
+            return Self.ssoAPIPatterns[path] ?? "unmatched"
+        }
+        return "/" + route.path.map(\.description).joined(separator: "/")
+    }
+
+    private static let ssoAPIPatterns: [String: String] = Dictionary(
+        uniqueKeysWithValues: SSOAPI.operations.map { operation, _ in
+            let path = SiteURL.ssoAPI(operation).path
+            return (path.lowercased(), path)
+        }
+    )
 }

@@ -1,14 +1,48 @@
 import PorticoCore
 import Vapor
 
-/// One log line per request: method and path as received (still percent-encoded, and
-/// escaped), never the query, which can carry tokens, codes and keys.
+/// The access log: one line per request, written when its response is ready, with the
+/// method, the route pattern (`/api/users/:partner_id`, or `unmatched`), the status, the
+/// duration in milliseconds and (from the request's logger) the request id. Never the raw
+/// path (partner ids are personal identifiers) nor the query (it carries tokens, codes and
+/// keys). In text the message reads `GET /api/users/:partner_id 200`; the same values are
+/// metadata fields (`method`, `route`, `status`, `duration-ms`), one JSON field each with
+/// `LOG_FORMAT=json`.
 struct RequestLogMiddleware: Middleware {
     var level: Logger.Level = .info
 
     func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
-        request.logger.log(level: level, "\(request.method) \(LogText.escaped(request.url.path))")
-        return next.respond(to: request)
+        let start = ContinuousClock.now
+        return next.respond(to: request).always { result in
+            let status: UInt
+            switch result {
+            case .success(let response): status = response.status.code
+            // The error middleware answers every error; one that still gets here is
+            // answered by Vapor with its status, else 500.
+            case .failure(let error): status = (error as? any AbortError)?.status.code ?? 500
+            }
+            Self.log(request: request, status: status, duration: ContinuousClock.now - start, level: level)
+        }
+    }
+
+    static func log(request: Request, status: UInt, duration: Duration, level: Logger.Level = .info) {
+        let logger = request.logger
+        guard logger.logLevel <= level else { return }
+        let method = request.method.rawValue
+        let route = request.routePattern
+        logger.log(level: level, "\(method) \(route) \(status)", metadata: [
+            "method": .string(method),
+            "route": .string(route),
+            "status": .stringConvertible(status),
+            "duration-ms": .stringConvertible(milliseconds(duration)),
+        ])
+    }
+
+    /// Milliseconds with microsecond precision (`3.127`).
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        return Double(micros) / 1000
     }
 }
 
@@ -33,15 +67,19 @@ struct EscapingLogHandler: LogHandler {
         set { wrapped[metadataKey: key] = newValue }
     }
 
-    func log(
-        level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-        file: String, function: String, line: UInt
-    ) {
-        let text = message.description
-        wrapped.log(
-            level: level, message: LogText.needsEscaping(text) ? "\(LogText.escaped(text))" : message, metadata: metadata.map(Self.escaped),
-            source: source, file: file, function: function, line: line
-        )
+    func log(event: LogEvent) {
+        let text = event.message.description
+        var metadata = event.metadata
+        // An error goes on as metadata (as the stream handler would write it), escaped too.
+        if let error = event.error {
+            metadata = (metadata ?? [:]).merging(
+                ["error.message": "\(error)", "error.type": "\(String(reflecting: type(of: error)))"]
+            ) { _, new in new }
+        }
+        wrapped.log(event: LogEvent(
+            level: event.level, message: LogText.needsEscaping(text) ? "\(LogText.escaped(text))" : event.message,
+            metadata: metadata.map(Self.escaped), source: event.source, file: event.file, function: event.function, line: event.line
+        ))
     }
 
     static func escaped(_ metadata: Logger.Metadata) -> Logger.Metadata {

@@ -161,6 +161,16 @@ enum JSONBody {
     /// The largest body any JSON endpoint accepts (the server refuses larger ones before they are read).
     static let maxBodyBytes = 1024 * 1024
 
+    /// Decodes a body the operation requires (a `PATCH`: the fields to change): a missing
+    /// or empty body is a 400 `invalid_json`, as the document says (`{}` changes nothing).
+    static func decodeRequired<T: Decodable>(_ type: T.Type, from request: Request) throws -> T {
+        let data = request.body.data.map { Data($0.readableBytesView) } ?? Data()
+        guard data.contains(where: { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13) }) else {
+            throw APIError.invalidJSON("a JSON object body is required (the fields to change)")
+        }
+        return try decode(type, from: request)
+    }
+
     /// Decodes the request body as `T`. An empty body counts as `{}`. Anything that is
     /// not a JSON object with the right field types is a 400 `invalid_json`.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) throws -> T {

@@ -58,7 +58,7 @@ extension PartnerAPI {
     /// `PATCH /api/users/{partner_id}`: changes the fields present in the body.
     static func update(req: Request) async throws -> Response {
         let user = try await requireUser(req)
-        let body = try JSONBody.decode(ProfileBody.self, from: req).validated()
+        let body = try JSONBody.decodeRequired(ProfileBody.self, from: req).validated()
         let portico = req.portico
         let updated = try await Users.update(
             user, change: .init(email: body.email, firstName: body.firstName, lastName: body.lastName),

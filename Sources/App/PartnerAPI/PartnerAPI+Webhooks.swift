@@ -44,7 +44,7 @@ extension PartnerAPI {
     }
 
     /// `POST /api/webhooks` and `PATCH /api/webhooks/{id}`: each field absent, or set
-    /// (`events: null` = all events).
+    /// (`events: null` = all events; a `null` url or enabled is the wrong type: 400).
     struct WebhookBody: Decodable {
         var url: String?
         var events: [String]??
@@ -54,11 +54,11 @@ extension PartnerAPI {
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            url = try c.decodeIfPresent(String.self, forKey: .url)
+            if c.contains(.url) { url = try c.decode(String.self, forKey: .url) }
             if c.contains(.events) {
                 events = try c.decodeNil(forKey: .events) ? .some(nil) : .some(try c.decode([String].self, forKey: .events))
             }
-            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled)
+            if c.contains(.enabled) { enabled = try c.decode(Bool.self, forKey: .enabled) }
         }
     }
 
@@ -96,7 +96,7 @@ extension PartnerAPI {
     static func updateWebhook(req: Request) async throws -> Response {
         let key = try req.requireAPIKey()
         let id = try webhookID(req)
-        let body = try JSONBody.decode(WebhookBody.self, from: req)
+        let body = try JSONBody.decodeRequired(WebhookBody.self, from: req)
         let portico = req.portico
         var change = Webhooks.Change(enabled: body.enabled)
         if let events = body.events { change.events = .some(try Webhooks.validatedFilter(events)) }

@@ -15,13 +15,15 @@ extension SSOAPI {
         let now = portico.clock.now()
 
         // With utc_expiration_date the token expires then (at most 30 days ahead; an
-        // explicit null means those 30 days) and expires_in is left out.
+        // explicit null means those 30 days; a form body spells null `null` or leaves
+        // the value empty) and expires_in is left out.
         var expiresAt = now.addingTimeInterval(SSOAPIService.accessTokenLifetime)
         var reportExpiresIn = true
         if body.fields.keys.contains("utc_expiration_date") {
             reportExpiresIn = false
             let cap = now.addingTimeInterval(SSOAPIService.maxAccessTokenLifetime)
-            if let raw = try body.string("utc_expiration_date"), !raw.isEmpty {
+            let isForm = req.headers.contentType == .urlEncodedForm
+            if let raw = try body.string("utc_expiration_date"), !raw.isEmpty, !(isForm && raw == "null") {
                 guard let date = parseDate(raw) else { throw Failure.validation("utc_expiration_date must be an ISO 8601 date and time") }
                 guard date > now else { throw Failure.validation("utc_expiration_date must be in the future") }
                 expiresAt = min(date, cap)

@@ -44,6 +44,7 @@ extension Message.Model {
     // MARK: - Errors
 
     static let notFound = Self(title: "Not found", text: "There is nothing here.")
+    static let tooManyFailures = Self(title: "Too many attempts", text: "Too many sign-in links from your network did not work. Try again in a minute.")
     static let badRequest = Self(title: "That did not work", text: "The request could not be handled.")
     static let tooMuchData = Self(title: "That did not work", text: "That was too much data.")
     static let internalError = Self(title: "Something went wrong", text: "Please try again in a moment.")

@@ -59,6 +59,12 @@ public enum Credentials {
             && !email.contains(where: { $0.isWhitespace || $0.isNewline })
     }
 
+    /// An admin's email: plausible and printable ASCII only, so that a look-alike
+    /// (`ａdmin@…`, full-width) cannot pass for another admin in the audit log.
+    public static func isPlausibleAdminEmail(_ email: String) -> Bool {
+        isPlausibleEmail(email) && email.utf8.allSatisfy { (0x21...0x7E).contains($0) }
+    }
+
     /// Creates an admin. `passwordHash` is computed by the caller (bcrypt lives with Vapor).
     /// With `grantedBy` (the admin acting in the admin area), only permissions that admin
     /// holds may be given.
@@ -66,7 +72,7 @@ public enum Credentials {
         org: Organization, email: String, passwordHash: String, permissions: [Admin.Permission]?,
         actor: String, grantedBy actingAdminID: UUID? = nil, ip: String? = nil, now: Date, store: PorticoStore
     ) async throws -> Admin {
-        guard isPlausibleEmail(email) else { throw PorticoError.invalid("'\(email)' is not an email address") }
+        guard isPlausibleAdminEmail(email) else { throw PorticoError.invalid("'\(LogText.escaped(email))' is not an email address (ASCII only)") }
         do {
             return try await store.write { db in
                 guard try await Admin.find(email: email, on: db) == nil else {

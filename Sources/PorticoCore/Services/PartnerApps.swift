@@ -12,7 +12,12 @@ public enum PartnerApps {
               let host = c.host?.lowercased(), !host.isEmpty, c.fragment == nil
         else { return false }
         if scheme == "https" { return true }
-        return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host == "::1" || host.hasPrefix("127.")
+        // http only to this machine: `localhost`, or an address literal in 127.0.0.0/8 or
+        // ::1 (a name that merely starts with "127." is anyone's host).
+        if host == "localhost" { return true }
+        let literal = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        guard let address = IPAddress(literal) else { return false }
+        return address.isIPv4 ? address.bytes[0] == 127 : address.bytes == Array(repeating: 0, count: 15) + [1]
     }
 
     public static func find(org: Organization, slug: String, on db: any Database) async throws -> PartnerApp? {

@@ -43,22 +43,9 @@ struct AdminBrowser {
     func post(_ path: String, _ fields: [(String, String)] = [], csrf: Bool = true, from ip: String? = nil) async throws -> TestResponse {
         let all = fields + (csrf ? [("csrf_token", self.csrf)] : [])
         let body = all.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
-        guard let ip else {
-            return try await t.send(.POST, path, body: body, headers: [
-                ("Cookie", cookie), ("Content-Type", "application/x-www-form-urlencoded"),
-            ])
-        }
-        var headers = HTTPHeaders()
-        headers.add(name: .cookie, value: cookie)
-        headers.contentType = .urlEncodedForm
-        let app = t.app
-        let request = Request(
-            application: app, method: .POST, url: URI(string: path), headers: headers, collectedBody: ByteBuffer(string: body),
-            remoteAddress: try SocketAddress(ipAddress: ip, port: 40_000), logger: app.logger, on: app.eventLoopGroup.next()
-        )
-        let response = try await app.responder.respond(to: request).get()
-        let bytes = response.body.buffer.map { Data($0.readableBytesView) } ?? Data((response.body.string ?? "").utf8)
-        return TestResponse(status: response.status, headers: response.headers, body: bytes)
+        return try await t.send(.POST, path, body: body, headers: [
+            ("Cookie", cookie), ("Content-Type", "application/x-www-form-urlencoded"),
+        ], from: ip)
     }
 
     static func encode(_ text: String) -> String {

@@ -2,6 +2,7 @@
 import FluentKit
 import Foundation
 import PorticoCore
+import NIOCore
 import SQLKit
 import Testing
 import Vapor
@@ -85,14 +86,27 @@ struct TestApp {
 
     // MARK: - Requests
 
+    /// A request through the in-memory tester, which gives it no client address; with
+    /// `from`, one from that address, handed to the app's whole responder (middleware,
+    /// routes) as the server would. Redirects are not followed.
     func send(
         _ method: HTTPMethod, _ path: String, key: String? = nil, body: String? = nil,
-        headers: [(String, String)] = []
+        headers: [(String, String)] = [], from ip: String? = nil
     ) async throws -> TestResponse {
         var httpHeaders = HTTPHeaders()
         if let key { httpHeaders.add(name: .authorization, value: "Bearer \(key)") }
         if body != nil { httpHeaders.contentType = .json }
         for (name, value) in headers { httpHeaders.replaceOrAdd(name: name, value: value) }
+        if let ip {
+            let request = Request(
+                application: app, method: method, url: URI(string: path), headers: httpHeaders,
+                collectedBody: body.map { ByteBuffer(string: $0) }, remoteAddress: try SocketAddress(ipAddress: ip, port: 40_000),
+                logger: app.logger, on: app.eventLoopGroup.next()
+            )
+            let response = try await app.responder.respond(to: request).get()
+            let bytes = response.body.buffer.map { Data($0.readableBytesView) } ?? Data((response.body.string ?? "").utf8)
+            return TestResponse(status: response.status, headers: response.headers, body: bytes)
+        }
         let response = try await app.testing().sendRequest(
             method, path, headers: httpHeaders, body: body.map { ByteBuffer(string: $0) }
         )
