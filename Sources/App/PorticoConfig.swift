@@ -42,6 +42,8 @@ public struct PorticoConfig: Sendable {
     /// bcrypt checks for sign-ins: threads of their own pool, and how many may wait.
     public var passwordCheckThreads: Int = 2
     public var passwordCheckQueue: Int = 16
+    /// PostgreSQL connections per event loop (tests, which run many apps at once, use fewer).
+    public var postgresConnectionsPerEventLoop: Int = 8
 
     public var publicURLIsHTTPS: Bool { publicURL.lowercased().hasPrefix("https://") }
 

@@ -42,7 +42,10 @@ public func configure(
         var pg = try SQLPostgresConfiguration(url: url)
         if let searchPath { pg.searchPath = [searchPath] }
         app.databases.use(
-            .postgres(configuration: pg, maxConnectionsPerEventLoop: 8, connectionPoolTimeout: .seconds(30), sqlLogLevel: .trace),
+            .postgres(
+                configuration: pg, maxConnectionsPerEventLoop: config.postgresConnectionsPerEventLoop,
+                connectionPoolTimeout: .seconds(30), sqlLogLevel: .trace
+            ),
             as: .psql
         )
     }

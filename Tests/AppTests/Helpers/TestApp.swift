@@ -21,8 +21,27 @@ struct TestApp {
         ProcessInfo.processInfo.environment["TEST_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Runs `body` with a fresh app, then tears it and its database down.
+    /// Runs `body` with a fresh app, then tears it and its database down. On
+    /// PostgreSQL at most `PostgresGate.width` apps run at once (Swift Testing starts every
+    /// test together; their pools would pass the server's connection limit).
     static func run(
+        clock: FixedClock = FixedClock(),
+        adjust: (inout PorticoConfig) -> Void = { _ in },
+        prepare: (Application) -> Void = { _ in },
+        _ body: (TestApp) async throws -> Void
+    ) async throws {
+        guard postgresURL != nil else { return try await runApp(clock: clock, adjust: adjust, prepare: prepare, body) }
+        await PostgresGate.shared.enter()
+        do {
+            try await runApp(clock: clock, adjust: adjust, prepare: prepare, body)
+        } catch {
+            await PostgresGate.shared.leave()
+            throw error
+        }
+        await PostgresGate.shared.leave()
+    }
+
+    private static func runApp(
         clock: FixedClock = FixedClock(),
         adjust: (inout PorticoConfig) -> Void = { _ in },
         prepare: (Application) -> Void = { _ in },
@@ -35,6 +54,9 @@ struct TestApp {
         var sqlitePath: String?
         if let url = postgresURL {
             config.storage = .postgres(url: url, searchPath: name)
+            // Many test apps run at once: keep their pools small, so the suite fits the
+            // server's connection limit.
+            config.postgresConnectionsPerEventLoop = 3
         } else {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("portico-\(name).sqlite").path
             sqlitePath = path
@@ -121,6 +143,32 @@ struct TestApp {
     /// The event types of the org's outbox, in sequence order.
     func eventTypes(org: Organization) async throws -> [String] {
         try await Event.query(on: store.db).filter(\.$orgID == org.requireID()).sort(\.$sequence).all().map(\.type)
+    }
+}
+
+/// A counting gate: at most `width` holders at once, the rest wait in order.
+actor PostgresGate {
+    static let shared = PostgresGate(width: 16)
+    let width: Int
+    private var inside = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(width: Int) { self.width = width }
+
+    func enter() async {
+        if inside < width {
+            inside += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty {
+            inside -= 1
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }
 
