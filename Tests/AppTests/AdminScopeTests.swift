@@ -101,6 +101,7 @@ struct AdminScopeTests {
                 #expect(page.status == .ok, "\(path)")
                 let csp = page.headers.first(name: "Content-Security-Policy") ?? ""
                 #expect(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"))
+                #expect(csp.contains("form-action 'self'"))
                 #expect(page.headers.first(name: "X-Content-Type-Options") == "nosniff")
                 #expect(page.headers.first(name: "Referrer-Policy") != nil)
                 #expect(page.headers.first(name: .cacheControl)?.contains("no-store") == true)

@@ -56,6 +56,8 @@ struct ViewTests {
         #expect(page.headers.first(name: "Content-Security-Policy")?.hasSuffix("frame-ancestors 'none'") == true)
         let framed = Layout.response(Message.view(.mock), frameAncestors: ["'self'", "https://lms.example"])
         #expect(framed.headers.first(name: "Content-Security-Policy")?.contains("script-src 'none'") == true)
+        // Member forms must not carry form-action: sign-out redirects on to the partner's return URL.
+        #expect(framed.headers.first(name: "Content-Security-Policy")?.contains("form-action") == false)
         #expect(framed.headers.first(name: "Content-Security-Policy")?.hasSuffix("frame-ancestors 'self' https://lms.example") == true)
     }
 

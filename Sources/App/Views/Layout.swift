@@ -162,26 +162,29 @@ enum Layout {
 
     /// A rendered page as the response: HTML, never stored, with the pages' CSP
     /// (framing as the page allows).
-    static func response(_ html: HTML, status: HTTPResponseStatus = .ok, frameAncestors: [String] = [], scripts: Bool = false) -> Response {
+    static func response(_ html: HTML, status: HTTPResponseStatus = .ok, frameAncestors: [String] = [], admin: Bool = false) -> Response {
         var headers = HTTPHeaders()
         headers.contentType = .html
         headers.cacheControl = .init(noStore: true)
-        headers.replaceOrAdd(name: "Content-Security-Policy", value: contentSecurityPolicy(frameAncestors: frameAncestors, scripts: scripts))
+        headers.replaceOrAdd(name: "Content-Security-Policy", value: contentSecurityPolicy(frameAncestors: frameAncestors, admin: admin))
         return Response(status: status, headers: headers, body: .init(string: html.raw))
     }
 
     /// An admin page as the response: never framed; the copy button's script file (from
     /// Portico's origin, no inline script) is the only script it may load.
     static func adminResponse(_ html: HTML, status: HTTPResponseStatus = .ok) -> Response {
-        response(html, status: status, scripts: true)
+        response(html, status: status, admin: true)
     }
 
     /// No scripts (admin pages: Portico's own files only), styles from Portico only;
     /// framing as the page allows (`'none'` unless a member page lists its org's hosts).
-    static func contentSecurityPolicy(frameAncestors: [String], scripts: Bool = false) -> String {
+    /// Admin forms may post only to Portico (`form-action 'self'`); member forms may not
+    /// be held to that, since sign-out redirects on to the partner's return URL, and
+    /// `form-action` applies to a form's redirects too.
+    static func contentSecurityPolicy(frameAncestors: [String], admin: Bool = false) -> String {
         let ancestors = frameAncestors.isEmpty ? "'none'" : frameAncestors.joined(separator: " ")
-        let script = scripts ? "'self'" : "'none'"
-        return "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src \(script); object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors \(ancestors)"
+        let scripts = admin ? "script-src 'self'; form-action 'self'" : "script-src 'none'"
+        return "default-src 'self'; img-src 'self' data:; style-src 'self'; \(scripts); object-src 'none'; base-uri 'none'; frame-ancestors \(ancestors)"
     }
 
     /// A small page with a heading and a message (sign-in failures, errors).
