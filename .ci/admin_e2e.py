@@ -21,6 +21,7 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -69,8 +70,19 @@ wait = WebDriverWait(driver, 15)
 
 
 def submit(button):
+    """Clicks and waits until the page that had the button is gone. While the browser
+    swaps documents, asking about the old node may fail with other errors than
+    'stale': any of them means the old page is going."""
     button.click()
-    wait.until(EC.staleness_of(button))
+
+    def gone(_):
+        try:
+            button.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    wait.until(gone)
 
 
 def button(text):
