@@ -147,6 +147,14 @@ struct WebhookTargetTests {
         }
     }
 
+    @Test("a host label may not start or end with a hyphen (RFC 1123); inside one it may")
+    func hyphenLabels() async {
+        for url in ["https://-a.com/", "https://a-.com/", "https://x.-b.com/", "http://-a.com/"] {
+            #expect(await failure { try await validate(url, allowPrivate: true) } == .invalidURL("the host is not a valid domain name"), "\(url)")
+        }
+        #expect(await failure { try await validate("https://my-host.public.example/", allowPrivate: true) } == nil)
+    }
+
     @Test("localhost names are refused, with or without a trailing dot")
     func localhostNames() async {
         #expect(await failure { try await validate("https://localhost/") } == .forbiddenAddress("localhost"))

@@ -318,12 +318,13 @@ public enum WebhookTargets {
         return lower.hasPrefix("0x") && lower.utf8.dropFirst(2).allSatisfy(isHexDigit)
     }
 
-    /// Letters, digits, `-` and `_` in dot-separated labels of 1 to 63 characters, at
-    /// most 253 in all (already lowercased, trailing dot removed).
+    /// Letters, digits, `-` and `_` in dot-separated labels of 1 to 63 characters that
+    /// neither start nor end with `-` (RFC 1123), at most 253 in all (already lowercased,
+    /// trailing dot removed).
     private static func isValidName(_ host: String) -> Bool {
         guard host.utf8.count <= 253 else { return false }
         return host.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            !label.isEmpty && label.utf8.count <= 63 && label.utf8.allSatisfy { c in
+            !label.isEmpty && label.utf8.count <= 63 && label.first != "-" && label.last != "-" && label.utf8.allSatisfy { c in
                 (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || isDecimalDigit(c)
                     || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
             }
