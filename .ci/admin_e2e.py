@@ -21,12 +21,13 @@ import urllib.parse
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
+
+from page_wait import page_left
 
 base, email, password, demo_key = sys.argv[1:5]
 shots = sys.argv[5] if len(sys.argv) > 5 else None
@@ -70,19 +71,8 @@ wait = WebDriverWait(driver, 15)
 
 
 def submit(button):
-    """Clicks and waits until the page that had the button is gone. While the browser
-    swaps documents, asking about the old node may fail with other errors than
-    'stale': any of them means the old page is going."""
     button.click()
-
-    def gone(_):
-        try:
-            button.is_enabled()
-            return False
-        except WebDriverException:
-            return True
-
-    wait.until(gone)
+    page_left(driver, button)
 
 
 def button(text):
@@ -163,7 +153,7 @@ try:
                    + "&return_url=" + urllib.parse.quote(f"https://{refused}/course"))
         done = member.find_element(By.XPATH, "//button[normalize-space()='Mark complete']")
         done.click()
-        WebDriverWait(member, 10).until(EC.staleness_of(done))
+        page_left(member, done)
     finally:
         member.quit()
     status, tracks = api("GET", "/api/users/e2e-admin-view/tracks", demo_key)

@@ -19,6 +19,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from page_wait import page_left
+
 base, key = sys.argv[1], sys.argv[2]
 shots = sys.argv[3] if len(sys.argv) > 3 else None
 
@@ -52,7 +54,7 @@ try:
     button.click()
     # click() may return before the form's POST and its redirect have loaded the
     # next page: wait for the old page to go, then for the new one's text.
-    WebDriverWait(driver, 10).until(EC.staleness_of(button))
+    page_left(driver, button)
     WebDriverWait(driver, 10).until(lambda d: "You completed this chapter" in d.page_source,
                                     "the chapter shows as completed")
     driver.get(base + "/members/dashboard")
@@ -61,7 +63,7 @@ try:
         driver.save_screenshot(f"{shots}/dashboard.png")
     sign_out = driver.find_element(By.XPATH, "//button[normalize-space()='Sign out']")
     sign_out.click()
-    WebDriverWait(driver, 10).until(EC.staleness_of(sign_out))
+    page_left(driver, sign_out)
     # The receiver on localhost:9 does not exist; the browser got as far as trying.
     assert driver.current_url.startswith(return_url) or "localhost:9" in driver.current_url or "bye" in driver.current_url, driver.current_url
 finally:
