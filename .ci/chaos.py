@@ -31,6 +31,8 @@ import argparse, base64, shutil, http.client, json, os, queue, random, signal, s
 from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ports import free_port, ready
+
 from standardwebhooks.webhooks import Webhook
 
 parser = argparse.ArgumentParser()
@@ -63,14 +65,6 @@ def fail(message):
     sys.exit(1)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def cli(*argv, environment=None):
     out = subprocess.run([binary, *argv], env=environment or env, capture_output=True, text=True)
     if out.returncode != 0:
@@ -83,15 +77,6 @@ def start(*argv, name, environment=None):
     p = subprocess.Popen([binary, *argv], env=environment or env, stdout=log, stderr=subprocess.STDOUT)
     processes.append(p)
     return p
-
-
-def ready(port):
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        c.request("GET", "/readyz")
-        return c.getresponse().status == 200
-    except OSError:
-        return False
 
 
 def wait_until(condition, seconds, what):

@@ -29,6 +29,8 @@ import urllib.parse
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ports import free_port, ready
+
 parser = argparse.ArgumentParser()
 parser.add_argument("binary")
 parser.add_argument("database_url")
@@ -61,14 +63,6 @@ def violation(message):
     violations.append(message)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def cli(*argv):
     out = subprocess.run([binary, *argv], env=env, capture_output=True, text=True)
     if out.returncode != 0:
@@ -81,15 +75,6 @@ def psql(query):
     if out.returncode != 0:
         fail(f"psql: {out.stderr.strip()}")
     return [line.split("|") for line in out.stdout.splitlines() if line]
-
-
-def ready(port):
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        c.request("GET", "/readyz")
-        return c.getresponse().status == 200
-    except OSError:
-        return False
 
 
 def wait_until(condition, seconds, what):

@@ -13,6 +13,8 @@ import base64, json, os, signal, socket, subprocess, sys, tempfile, threading, t
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from ports import free_port, ready
+
 from standardwebhooks.webhooks import Webhook
 
 binary, database_url = sys.argv[1], sys.argv[2]
@@ -27,14 +29,6 @@ def fail(message):
     for p in processes:
         p.kill()
     sys.exit(1)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def cli(*args):
@@ -109,13 +103,6 @@ def api(port, method, path, body=None):
                                      headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.status
-
-
-def ready(port):
-    try:
-        return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2).status == 200
-    except Exception:  # noqa: BLE001
-        return False
 
 
 # 1 + 2: events committed, the server killed before any delivery, a worker started later.

@@ -67,8 +67,7 @@ enum Launch {
         let portico = req.portico
         let now = portico.clock.now()
         // Failed exchanges are limited per client address (SPEC §9).
-        let failures = portico.failureLimiter.flatMap { limiter in req.clientIP.map { (limiter, $0) } }
-        if let (limiter, address) = failures, let wait = limiter.blocked(key: address, now: now) {
+        if let wait = req.failureLimitWait(now: now) {
             let text = "too many failed attempts"
             let response = try JSONBody.response(["error": text], status: .tooManyRequests)
             response.headers.replaceOrAdd(name: "X-Error", value: text)
@@ -79,7 +78,7 @@ enum Launch {
             code: req.queryValue("t"), key: req.queryValue("k"),
             now: now, hotPaths: portico.hotPaths, keys: portico.launchKeys
         )
-        if case .failure = result, let (limiter, address) = failures { _ = limiter.take(key: address, now: now) }
+        if case .failure = result { req.recordFailure(now: now) }
         switch result {
         case .success(let user):
             let first = user.firstName ?? "", last = user.lastName ?? ""

@@ -20,14 +20,13 @@ extension Members {
         let now = portico.clock.now()
         // Failed sign-ins are counted per client address (SPEC §9): an address past its limit
         // is refused before any work; successful sign-ins take nothing from it.
-        let failures = portico.failureLimiter.flatMap { limiter in req.clientIP.map { (limiter, $0) } }
-        if let (limiter, address) = failures, let wait = limiter.blocked(key: address, now: now) {
+        if let wait = req.failureLimitWait(now: now) {
             let response = Layout.message(.tooManyFailures, status: .tooManyRequests)
             response.headers.replaceOrAdd(name: .retryAfter, value: String(wait))
             return response
         }
         let (response, failed) = try await redeem(req: req, now: now)
-        if failed, let (limiter, address) = failures { _ = limiter.take(key: address, now: now) }
+        if failed { req.recordFailure(now: now) }
         return response
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Vapor
 import NIOConcurrencyHelpers
 
 /// Token buckets in this process's memory, one per key: per API key (SPEC §2:
@@ -104,4 +105,20 @@ public final class KeyUseThrottle: Sendable {
     }
 
     var count: Int { lastWrite.withLockedValue { $0.count } }
+}
+
+extension Request {
+    /// The seconds until this client's address may fail again, when it has used up its
+    /// failed attempts (`PORTICO_FAILURE_LIMIT`); nil when it may go on (or there is no
+    /// limit, or no address). Asked before the work, so a refusal costs nothing.
+    func failureLimitWait(now: Date) -> Int? {
+        guard let limiter = portico.failureLimiter, let address = clientIP else { return nil }
+        return limiter.blocked(key: address, now: now)
+    }
+
+    /// Counts one failed attempt against this client's address.
+    func recordFailure(now: Date) {
+        guard let limiter = portico.failureLimiter, let address = clientIP else { return }
+        _ = limiter.take(key: address, now: now)
+    }
 }
