@@ -15,6 +15,8 @@ public struct PorticoServices: Sendable {
     public let metrics: PorticoMetrics
     public let keyUse: KeyUseThrottle
     public let launchKeys: LaunchKeys
+    /// The OpenID Connect signing keys (read from the database, kept at most 10 s).
+    public let oidcKeys: OIDCKeys
     public let loginThrottle: LoginThrottle
     /// bcrypt for sign-ins, on its own bounded pool (never the database's).
     let passwords: BcryptVerifier

@@ -79,6 +79,20 @@ func routes(_ app: Application) throws {
     Surface(app, errors: .page).on(.GET, .launch(.key), use: Launch.launch)
     Surface(app, errors: .json).on(.GET, .getUserID, use: Launch.getUserID)
 
+    // OpenID Connect provider (SPEC §10): pages for the browser, OAuth's JSON for clients
+    let oidcPages = Surface(app, errors: .page)
+    let oauth = Surface(app, errors: .oauth)
+    oauth.on(.GET, .openIDConfiguration, use: OIDC.discovery)
+    oauth.on(.GET, .oauthJWKS, use: OIDC.jwks)
+    for method in [HTTPMethod.GET, .POST] {
+        oidcPages.on(method, .oauthAuthorize, use: OIDC.authorize)
+        oauth.on(method, .oauthUserInfo, use: OIDC.userInfo)
+        oidcPages.on(method, .oauthLogout, use: OIDC.logout)
+    }
+    oidcPages.on(.GET, .oauthResume, use: OIDC.resume)
+    oauth.on(.POST, .oauthToken, use: OIDC.token)
+    oauth.on(.POST, .oauthRevoke, use: OIDC.revoke)
+
     // SSO API (seed 002, SPEC §5): the reference's spelling here; any letter case
     // reaches the same handlers through the fallback below, from the same table.
     let ssoAPI = Surface(app, errors: .ssoAPI)

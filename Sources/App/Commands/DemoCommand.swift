@@ -60,8 +60,13 @@ struct DemoCommand: AsyncParsableCommand {
             org: org, email: "admin@demo.example", passwordHash: passwordHash, permissions: nil, actor: "system", now: now, store: store
         )
         let (key, record) = try await Credentials.createAPIKey(org: org, name: "demo", createdBy: "demo", now: now, store: store)
-        let (app, appKey) = try await PartnerApps.create(
-            org: org, slug: "demo-app", name: "Demo Tutoring", launchURL: "http://127.0.0.1:9000/launch", actor: "demo", now: now, store: store
+        let app = try await PartnerApps.register(
+            org: org,
+            .init(
+                slug: "demo-app", name: "Demo Tutoring", launchURL: "http://127.0.0.1:9000/launch",
+                redirectURIs: ["http://127.0.0.1:9000/callback"], postLogoutRedirectURIs: ["http://127.0.0.1:9000/"]
+            ),
+            actor: "demo", now: now, store: store
         )
         let sample = try await SampleData.member(
             org: org, partnerID: "demo-student", curriculum: portico.curriculum, hotPaths: portico.hotPaths, now: now, store: store
@@ -69,7 +74,7 @@ struct DemoCommand: AsyncParsableCommand {
         return DemoJSON(
             org: .init(org), admin: .init(admin), adminPassword: adminPassword,
             apiKey: .init(key: key, prefix: record.prefix, orgID: record.orgID),
-            app: .init(id: app.id!, slug: app.slug, key: appKey, launchURL: app.launchURL),
+            app: .init(app.app, key: app.key, clientSecret: app.clientSecret),
             sampleUser: sample.partnerID
         )
     }

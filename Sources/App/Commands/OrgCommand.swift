@@ -65,6 +65,8 @@ struct OrgCommand: AsyncParsableCommand {
         @Option(name: .customLong("landing-url"), help: "Where signed-out members go (\"\" clears).") var landingURL: String?
         @Option(name: .customLong("invalid-token-url"), help: "Where used tokens go (\"\" clears).") var invalidTokenURL: String?
         @Option(name: .customLong("expired-token-url"), help: "Where expired tokens go (\"\" clears).") var expiredTokenURL: String?
+        @Option(name: .customLong("login-url"), help: "Where members sign in for an OpenID Connect request (\"\" clears).")
+        var loginURL: String?
         @Option(name: .customLong("sso-token-ttl"), help: "Lifetime of Partner API SSO tokens, seconds.") var ssoTokenTTL: Int?
         @Option(name: .customLong("sso-api-token-ttl"), help: "Lifetime of SSO API tokens, seconds.") var ssoAPITokenTTL: Int?
         @Option(name: .customLong("single-use-tokens"), help: "on or off.") var singleUseTokens: OnOff?
@@ -78,6 +80,7 @@ struct OrgCommand: AsyncParsableCommand {
                     landingURL: landingURL.map { $0.isEmpty ? nil : $0 },
                     invalidTokenURL: invalidTokenURL.map { $0.isEmpty ? nil : $0 },
                     expiredTokenURL: expiredTokenURL.map { $0.isEmpty ? nil : $0 },
+                    loginURL: loginURL.map { $0.isEmpty ? nil : $0 },
                     ssoTokenTTL: ssoTokenTTL, ssoTokenSingleUse: singleUseTokens?.value, ssoAPITokenTTL: ssoAPITokenTTL
                 )
                 let org = try await withPortico { portico in

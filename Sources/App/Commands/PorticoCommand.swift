@@ -12,7 +12,7 @@ public struct PorticoCommand: AsyncParsableCommand {
         abstract: "Single sign-on and partner integration for learning platforms.",
         subcommands: [
             ServeCommand.self, WorkerCommand.self, MigrateCommand.self, OrgCommand.self, AdminCommand.self, APIKeyCommand.self, AppCommand.self,
-            WebhookCommand.self, DemoCommand.self, BackupCommand.self,
+            WebhookCommand.self, OIDCCommand.self, DemoCommand.self, BackupCommand.self,
         ]
     )
 

@@ -12,6 +12,8 @@ enum ErrorFormat: Sendable {
     case ssoAPI
     /// An HTML page: sign-in, the member area, the admin area.
     case page
+    /// `{"error", "error_description"}` (RFC 6749 §5.2): the OpenID Connect endpoints clients call.
+    case oauth
     /// The fallback route for paths no other route has: the SSO API's any-case paths
     /// are the SSO API's, other `/api/` paths JSON, the rest pages.
     case unmatched
@@ -63,6 +65,12 @@ struct PorticoErrorMiddleware: AsyncMiddleware {
             return failure.response()
         case .page, .unmatched:
             return page(for: error, request: request)
+        case .oauth:
+            let apiError = APIError(error)
+            if apiError.status == .internalServerError { request.logger.report(error: error) }
+            let response = OIDC.error(.init(apiError.status == .internalServerError ? "server_error" : "invalid_request", apiError.message))
+            response.status = apiError.status
+            return response
         case .json:
             let apiError = APIError(error)
             if apiError.status == .internalServerError {

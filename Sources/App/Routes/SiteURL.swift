@@ -89,6 +89,9 @@ enum SiteURL: Sendable {
     case launch(Parameter<String>)
     case getUserID
 
+    // OpenID Connect provider (SPEC §10)
+    case openIDConfiguration, oauthJWKS, oauthAuthorize, oauthResume, oauthToken, oauthUserInfo, oauthRevoke, oauthLogout
+
     // SSO API (SPEC §5), in the reference's spelling (any letter case is dispatched)
     case ssoAPI(SSOAPIOperation)
 
@@ -176,6 +179,14 @@ enum SiteURL: Sendable {
         case .adminAccount: [.constant("admin"), .constant("account")]
         case .launch(let slug): [.constant("launch"), Self.param(Key.appSlug, slug, { $0 })]
         case .getUserID: [.constant("jsp"), .constant("api"), .constant("getUserId")]
+        case .openIDConfiguration: [.constant(".well-known"), .constant("openid-configuration")]
+        case .oauthJWKS: [.constant("oauth"), .constant("jwks")]
+        case .oauthAuthorize: [.constant("oauth"), .constant("authorize")]
+        case .oauthResume: [.constant("oauth"), .constant("authorize"), .constant("resume")]
+        case .oauthToken: [.constant("oauth"), .constant("token")]
+        case .oauthUserInfo: [.constant("oauth"), .constant("userinfo")]
+        case .oauthRevoke: [.constant("oauth"), .constant("revoke")]
+        case .oauthLogout: [.constant("oauth"), .constant("logout")]
         case .ssoAPI(let operation): [.constant("api"), .constant("v1")] + operation.rawValue.split(separator: "/").map { .constant(String($0)) }
         case .apiCourses: [.constant("api"), .constant("courses")]
         case .apiEvents: [.constant("api"), .constant("events")]

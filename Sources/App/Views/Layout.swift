@@ -198,11 +198,11 @@ enum Layout {
 
     /// A 303 to `location`. A location with a control character or whitespace is
     /// never sent (fail closed: a plain error page instead).
-    static func redirect(to location: String) -> Response {
+    static func redirect(to location: String, status: HTTPResponseStatus = .seeOther) -> Response {
         guard !location.isEmpty, !SafeText.hasControlOrSpace(location) else {
             return message(.badRequest, status: .badRequest)
         }
-        let response = Response(status: .seeOther)
+        let response = Response(status: status)
         response.headers.replaceOrAdd(name: .location, value: location)
         response.headers.cacheControl = .init(noStore: true)
         return response

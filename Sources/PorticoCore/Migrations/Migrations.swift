@@ -17,5 +17,6 @@ public enum PorticoMigrations {
         DropDeliveriesDueIndex(),
         CreateLoginAttempts(),
         CreateRefusedReturnHosts(),
+        AddOpenIDConnect(),
     ]
 }

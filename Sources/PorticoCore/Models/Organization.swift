@@ -27,6 +27,8 @@ public final class Organization: Model, @unchecked Sendable {
     @OptionalField(key: "landing_url") public var landingURL: String?
     @OptionalField(key: "invalid_token_url") public var invalidTokenURL: String?
     @OptionalField(key: "expired_token_url") public var expiredTokenURL: String?
+    /// Where members are sent to sign in for an OpenID Connect request (SPEC §10).
+    @OptionalField(key: "login_url") public var loginURL: String?
 
     public init() {}
 

@@ -11,13 +11,14 @@ public enum Organizations {
         public var landingURL: String??
         public var invalidTokenURL: String??
         public var expiredTokenURL: String??
+        public var loginURL: String??
         public var ssoTokenTTL: Int?
         public var ssoTokenSingleUse: Bool?
         public var ssoAPITokenTTL: Int?
 
         public init(
             name: String? = nil, anonymousUsersEnabled: Bool? = nil, allowedReturnHosts: [String]? = nil,
-            landingURL: String?? = nil, invalidTokenURL: String?? = nil, expiredTokenURL: String?? = nil,
+            landingURL: String?? = nil, invalidTokenURL: String?? = nil, expiredTokenURL: String?? = nil, loginURL: String?? = nil,
             ssoTokenTTL: Int? = nil, ssoTokenSingleUse: Bool? = nil, ssoAPITokenTTL: Int? = nil
         ) {
             self.name = name
@@ -26,6 +27,7 @@ public enum Organizations {
             self.landingURL = landingURL
             self.invalidTokenURL = invalidTokenURL
             self.expiredTokenURL = expiredTokenURL
+            self.loginURL = loginURL
             self.ssoTokenTTL = ssoTokenTTL
             self.ssoTokenSingleUse = ssoTokenSingleUse
             self.ssoAPITokenTTL = ssoAPITokenTTL
@@ -84,6 +86,7 @@ public enum Organizations {
         case landingURL = "landing_url"
         case invalidTokenURL = "invalid_token_url"
         case expiredTokenURL = "expired_token_url"
+        case loginURL = "login_url"
         case ssoTokenTTL = "sso_token_ttl"
         case ssoTokenSingleUse = "sso_token_single_use"
         case ssoAPITokenTTL = "sso_api_token_ttl"
@@ -107,6 +110,7 @@ public enum Organizations {
             (.landingURL, .init(landingURL: settings.landingURL)),
             (.invalidTokenURL, .init(invalidTokenURL: settings.invalidTokenURL)),
             (.expiredTokenURL, .init(expiredTokenURL: settings.expiredTokenURL)),
+            (.loginURL, .init(loginURL: settings.loginURL)),
             (.ssoTokenTTL, .init(ssoTokenTTL: settings.ssoTokenTTL)),
             (.ssoTokenSingleUse, .init(ssoTokenSingleUse: settings.ssoTokenSingleUse)),
             (.ssoAPITokenTTL, .init(ssoAPITokenTTL: settings.ssoAPITokenTTL)),
@@ -133,6 +137,7 @@ public enum Organizations {
             (settings.landingURL, \Organization.landingURL, "landing URL"),
             (settings.invalidTokenURL, \Organization.invalidTokenURL, "invalid token URL"),
             (settings.expiredTokenURL, \Organization.expiredTokenURL, "expired token URL"),
+            (settings.loginURL, \Organization.loginURL, "login URL"),
         ] {
             guard let value else { continue }
             if let url = value, !url.isEmpty {

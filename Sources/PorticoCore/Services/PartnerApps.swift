@@ -37,44 +37,161 @@ public enum PartnerApps {
 
     /// What is wrong with an app's fields, at most one problem per field, in form order
     /// (empty when they are fine). The rules of `create`; `update` leaves out the slug.
-    public static func problems(slug: String?, name: String, launchURL: String) -> [(field: Field, message: String)] {
+    /// A nil `launchURL` is an app without one (an OpenID Connect client only).
+    public static func problems(slug: String?, name: String, launchURL: String?) -> [(field: Field, message: String)] {
         var found: [(field: Field, message: String)] = []
         if let slug, !Organization.isValidSlug(slug) { found.append((.slug, "app slug must match \(Organization.slugPattern)")) }
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty || trimmed.count > 200 || trimmed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             found.append((.name, "name must be 1-200 characters, without control characters"))
         }
-        if !isValidLaunchURL(launchURL) { found.append((.launchURL, "launch URL must be https (http only for loopback hosts)")) }
+        if let launchURL, !isValidLaunchURL(launchURL) { found.append((.launchURL, "launch URL must be https (http only for loopback hosts)")) }
         return found
     }
 
-    /// Creates an app; the returned key `k` is the only time it exists in clear.
-    public static func create(
-        org: Organization, slug: String, name: String, launchURL: String, actor: String, ip: String? = nil, now: Date, store: PorticoStore
-    ) async throws -> (app: PartnerApp, key: String) {
-        if let problem = problems(slug: slug, name: name, launchURL: launchURL).first {
-            throw PorticoError.invalid(problem.field == .launchURL ? problem.message + ": " + LogText.escaped(launchURL) : problem.message)
+    /// What an app is registered with (SPEC §2 `app create`).
+    public struct Registration: Sendable {
+        public var slug: String
+        public var name: String
+        public var launchURL: String?
+        public var redirectURIs: [String]
+        public var postLogoutRedirectURIs: [String]
+        public var isPublic: Bool
+
+        public init(
+            slug: String, name: String, launchURL: String?, redirectURIs: [String] = [], postLogoutRedirectURIs: [String] = [],
+            isPublic: Bool = false
+        ) {
+            self.slug = slug
+            self.name = name
+            self.launchURL = launchURL
+            self.redirectURIs = redirectURIs
+            self.postLogoutRedirectURIs = postLogoutRedirectURIs
+            self.isPublic = isPublic
         }
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        let key = Secrets.hex(byteCount: 16)
+    }
+
+    /// A new app with its secrets in clear, the only time they exist so: `k` (with a
+    /// launch URL) and the client secret (not public, with a redirect URI).
+    public struct Registered: Sendable {
+        public var app: PartnerApp
+        public var key: String?
+        public var clientSecret: String?
+    }
+
+    /// At most this many redirect URIs, and as many post-logout ones, per app.
+    public static let maxRedirectURIs = 20
+
+    /// What is wrong with an app's OpenID Connect lists, given whether it has a launch URL
+    /// and is public (nil: nothing).
+    public static func clientProblem(launchURL: String?, redirectURIs: [String], postLogoutRedirectURIs: [String], isPublic: Bool) -> String? {
+        if launchURL == nil && redirectURIs.isEmpty { return "an app needs a launch URL or a redirect URI" }
+        if isPublic && launchURL != nil { return "a public app has no launch URL" }
+        if isPublic && redirectURIs.isEmpty { return "a public app needs a redirect URI" }
+        if redirectURIs.count > maxRedirectURIs || postLogoutRedirectURIs.count > maxRedirectURIs {
+            return "at most \(maxRedirectURIs) redirect URIs and \(maxRedirectURIs) post-logout redirect URIs"
+        }
+        for uri in redirectURIs + postLogoutRedirectURIs where !OpenIDConnect.isValidRedirectURI(uri) {
+            return "redirect URIs must be https (http only on 127.0.0.1, [::1] or localhost), without fragment or userinfo: " + LogText.escaped(uri)
+        }
+        return nil
+    }
+
+    /// Creates an app and returns its secrets (shown once).
+    public static func register(
+        org: Organization, _ registration: Registration, actor: String, ip: String? = nil, now: Date, store: PorticoStore
+    ) async throws -> Registered {
+        if let problem = problems(slug: registration.slug, name: registration.name, launchURL: registration.launchURL).first {
+            throw PorticoError.invalid(problem.field == .launchURL ? problem.message + ": " + LogText.escaped(registration.launchURL ?? "") : problem.message)
+        }
+        if let problem = clientProblem(
+            launchURL: registration.launchURL, redirectURIs: registration.redirectURIs,
+            postLogoutRedirectURIs: registration.postLogoutRedirectURIs, isPublic: registration.isPublic
+        ) {
+            throw PorticoError.invalid(problem)
+        }
+        let key = registration.launchURL == nil ? nil : Secrets.hex(byteCount: 16)
+        let secret = registration.isPublic || registration.redirectURIs.isEmpty ? nil : OpenIDConnect.newSecret()
         let app = PartnerApp()
         app.id = UUID()
         app.orgID = try org.requireID()
-        app.slug = slug
-        app.name = trimmed
-        app.launchURL = launchURL
-        app.keyHash = Secrets.sha256Hex(key)
+        app.slug = registration.slug
+        app.name = registration.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        app.launchURL = registration.launchURL ?? ""
+        app.keyHash = key.map(Secrets.sha256Hex) ?? PartnerApp.noKeyHash()
         app.enabled = true
+        app.clientID = PartnerApp.newClientID()
+        app.clientSecretHash = secret.map(OpenIDConnect.hash)
+        app.redirectURIsJSON = OpenIDConnect.encodeList(registration.redirectURIs)
+        app.postLogoutRedirectURIsJSON = OpenIDConnect.encodeList(registration.postLogoutRedirectURIs)
+        app.isPublic = registration.isPublic
         app.createdAt = now
         app.updatedAt = now
         try await store.write { db in
-            guard try await find(org: org, slug: slug, on: db) == nil else {
-                throw PorticoError.conflict("'\(org.slug)' already has an app '\(slug)'")
+            guard try await find(org: org, slug: registration.slug, on: db) == nil else {
+                throw PorticoError.conflict("'\(org.slug)' already has an app '\(registration.slug)'")
             }
             try await app.create(on: db)
-            try await Audit.record(orgID: app.orgID, actor: actor, action: "app.create", target: slug, at: now, ip: ip, on: db)
+            try await Audit.record(orgID: app.orgID, actor: actor, action: "app.create", target: registration.slug, at: now, ip: ip, on: db)
         }
-        return (app, key)
+        return Registered(app: app, key: key, clientSecret: secret)
+    }
+
+    /// Creates an app for launch codes only; the returned key `k` is the only time it exists in clear.
+    public static func create(
+        org: Organization, slug: String, name: String, launchURL: String, actor: String, ip: String? = nil, now: Date, store: PorticoStore
+    ) async throws -> (app: PartnerApp, key: String) {
+        let registered = try await register(
+            org: org, Registration(slug: slug, name: name, launchURL: launchURL), actor: actor, ip: ip, now: now, store: store
+        )
+        return (registered.app, registered.key ?? "")
+    }
+
+    /// Replaces the app's redirect URI lists (nil: keeps that list). A confidential app
+    /// that gets its first redirect URI gets its client secret, returned here once.
+    public static func updateClient(
+        org: Organization, slug: String, redirectURIs: [String]?, postLogoutRedirectURIs: [String]?, actor: String, ip: String? = nil,
+        now: Date, store: PorticoStore
+    ) async throws -> (app: PartnerApp, clientSecret: String?) {
+        let newSecret = OpenIDConnect.newSecret()
+        return try await store.write { db in
+            guard let app = try await find(org: org, slug: slug, on: db) else { throw PorticoError.notFound("'\(org.slug)' has no app '\(slug)'") }
+            let redirects = redirectURIs ?? app.redirectURIs
+            let postLogout = postLogoutRedirectURIs ?? app.postLogoutRedirectURIs
+            if let problem = clientProblem(launchURL: app.launchURLIfAny, redirectURIs: redirects, postLogoutRedirectURIs: postLogout, isPublic: app.isPublic) {
+                throw PorticoError.invalid(problem)
+            }
+            var secret: String?
+            if !app.isPublic && app.clientSecretHash == nil && !redirects.isEmpty {
+                secret = newSecret
+                app.clientSecretHash = OpenIDConnect.hash(newSecret)
+            }
+            app.redirectURIsJSON = OpenIDConnect.encodeList(redirects)
+            app.postLogoutRedirectURIsJSON = OpenIDConnect.encodeList(postLogout)
+            app.updatedAt = now
+            try await app.save(on: db)
+            try await Audit.record(orgID: app.orgID, actor: actor, action: "app.update", target: slug, at: now, ip: ip, on: db)
+            return (app, secret)
+        }
+    }
+
+    /// Gives a confidential client a new secret; the old one stops working at once.
+    public static func rotateSecret(
+        org: Organization, slug: String, actor: String, ip: String? = nil, now: Date, store: PorticoStore
+    ) async throws -> (app: PartnerApp, clientSecret: String) {
+        let secret = OpenIDConnect.newSecret()
+        let app = try await store.write { db in
+            guard let app = try await find(org: org, slug: slug, on: db) else { throw PorticoError.notFound("'\(org.slug)' has no app '\(slug)'") }
+            guard !app.isPublic, !app.redirectURIs.isEmpty else {
+                throw PorticoError.invalid("app '\(slug)' has no client secret: it is public or has no redirect URI")
+            }
+            app.clientSecretHash = OpenIDConnect.hash(secret)
+            app.updatedAt = now
+            try await app.save(on: db)
+            try await Audit.record(orgID: app.orgID, actor: actor, action: "app.rotate_secret", target: slug, at: now, ip: ip, on: db)
+            return app
+        }
+        return (app, secret)
     }
 
     /// Changes the app's name and launch URL (the rules of `create`); writes `app.update`
@@ -88,6 +205,7 @@ public enum PartnerApps {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         return try await store.write { db in
             guard let app = try await find(org: org, slug: slug, on: db) else { throw PorticoError.notFound("'\(org.slug)' has no app '\(slug)'") }
+            guard app.launchURLIfAny != nil else { throw PorticoError.invalid("app '\(slug)' has no launch URL to change") }
             guard app.name != trimmed || app.launchURL != launchURL else { return app }
             app.name = trimmed
             app.launchURL = launchURL
@@ -105,6 +223,7 @@ public enum PartnerApps {
         let key = Secrets.hex(byteCount: 16)
         let app = try await store.write { db in
             guard let app = try await find(org: org, slug: slug, on: db) else { throw PorticoError.notFound("'\(org.slug)' has no app '\(slug)'") }
+            guard app.launchURLIfAny != nil else { throw PorticoError.invalid("app '\(slug)' has no launch URL, so no key k") }
             app.keyHash = Secrets.sha256Hex(key)
             app.updatedAt = now
             try await app.save(on: db)
@@ -122,19 +241,26 @@ public enum PartnerApps {
             app.enabled = enabled
             app.updatedAt = now
             try await app.save(on: db)
+            if !enabled { try await OIDCGrants.endGrants(appID: try app.requireID(), now: now, on: db) }
             try await Audit.record(orgID: app.orgID, actor: actor, action: enabled ? "app.enable" : "app.disable", target: slug, at: now, ip: ip, on: db)
             return app
         }
     }
 
-    /// The enabled apps of the org, which its members can launch.
+    /// The enabled apps of the org with a launch URL, which its members can launch.
     public static func launchable(orgID: UUID, on db: any Database) async throws -> [PartnerApp] {
-        try await PartnerApp.query(on: db).filter(\.$orgID == orgID).filter(\.$enabled == true).sort(\.$name).all()
+        try await PartnerApp.query(on: db).filter(\.$orgID == orgID).filter(\.$enabled == true).filter(\.$launchURL != "").sort(\.$name).all()
     }
 
-    /// The enabled app `slug` of the org.
+    /// The enabled app `slug` of the org, if it has a launch URL.
     public static func launchable(orgID: UUID, slug: String, on db: any Database) async throws -> PartnerApp? {
-        try await PartnerApp.query(on: db).filter(\.$orgID == orgID).filter(\.$slug == slug).filter(\.$enabled == true).first()
+        try await PartnerApp.query(on: db).filter(\.$orgID == orgID).filter(\.$slug == slug).filter(\.$enabled == true)
+            .filter(\.$launchURL != "").first()
+    }
+
+    /// The client with this `client_id` (any org, enabled or not).
+    public static func find(clientID: String, on db: any Database) async throws -> PartnerApp? {
+        try await PartnerApp.query(on: db).filter(\.$clientID == clientID).first()
     }
 
     /// `launch_url` with `t=<code>` added to the query it already has.

@@ -178,13 +178,17 @@ public enum SignIn {
     }
 
     /// Ends the session whose cookie hashes to `hash` (if any) and returns what it knew.
+    /// The OpenID Connect codes issued in it and not yet redeemed end with it (SPEC §10);
+    /// access and refresh tokens do not.
     public static func end(hash: String, store: PorticoStore) async throws -> (returnURL: String?, subscriptionID: UUID?)? {
         try await store.write { db in
             guard let row = try await db.sql.raw("""
-                SELECT return_url, subscription_id FROM sessions WHERE session_hash = \(bind: hash)
+                SELECT id, return_url, subscription_id FROM sessions WHERE session_hash = \(bind: hash)
                 """).first()
             else { return nil }
-            try await db.sql.raw("DELETE FROM sessions WHERE session_hash = \(bind: hash)").run()
+            let id = try row.decode(column: "id", as: UUID.self)
+            try await db.sql.raw("DELETE FROM oidc_codes WHERE session_id = \(bind: id) AND used_at IS NULL").run()
+            try await db.sql.raw("DELETE FROM sessions WHERE id = \(bind: id)").run()
             return (try row.decode(column: "return_url", as: String?.self), try row.decode(column: "subscription_id", as: UUID?.self))
         }
     }

@@ -93,6 +93,8 @@ public enum Users {
         // database where cascading was switched off.
         try await sql.raw("DELETE FROM sso_tokens WHERE user_id = \(bind: user.id)").run()
         try await sql.raw("DELETE FROM launch_codes WHERE user_id = \(bind: user.id)").run()
+        try await sql.raw("DELETE FROM oidc_codes WHERE user_id = \(bind: user.id)").run()
+        try await sql.raw("DELETE FROM oidc_tokens WHERE user_id = \(bind: user.id)").run()
         try await sql.raw("DELETE FROM sessions WHERE user_id = \(bind: user.id)").run()
         try await sql.raw("DELETE FROM track_progress WHERE user_id = \(bind: user.id)").run()
         try await sql.raw("DELETE FROM enrollments WHERE user_id = \(bind: user.id)").run()

@@ -3,7 +3,7 @@ import Foundation
 /// The requests that arrive in bursts (a class of 300 clicking "Practice interviews"
 /// at 9:00) go through this one interface, so their SQL can be tuned per engine
 /// without touching a handler.
-public protocol HotPathStore: Sendable {
+public protocol HotPathStore: OIDCHotPaths {
     /// The API key whose SHA-256 is `hash`, with what a request needs of its org.
     func apiKey(hash: String) async throws -> APIKeyContext?
 
@@ -160,4 +160,24 @@ public struct UserUpsertResult: Sendable {
     public var user: UserRecord
     public var created: Bool
     public var tokenExpiresAt: Date
+}
+
+/// The OpenID Connect provider's hot paths (SPEC §10): the token endpoint and UserInfo.
+/// What a code or token comes to is decided in `OpenIDConnect`; stores read and write.
+public protocol OIDCHotPaths: Sendable {
+    /// The app whose `client_id` this is (enabled or not).
+    func oidcClient(clientID: String) async throws -> OpenIDConnect.Client?
+
+    /// The code whose SHA-256 is `hash`, with its session, user and entitlement.
+    func oidcCode(hash: String) async throws -> OpenIDConnect.StoredCode?
+
+    /// Marks the code used and writes its tokens, in one transaction; false (and nothing
+    /// written) when another request used it first.
+    func redeemOIDCCode(id: UUID, now: Date, tokens: [OpenIDConnect.NewToken]) async throws -> Bool
+
+    /// The access or refresh token whose SHA-256 is `hash`, with its app's state and user.
+    func oidcToken(hash: String) async throws -> OpenIDConnect.StoredToken?
+
+    /// Revokes every live token of a family (all issued from one code).
+    func revokeOIDCFamily(_ familyID: UUID, now: Date) async throws
 }

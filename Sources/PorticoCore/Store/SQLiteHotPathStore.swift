@@ -12,7 +12,7 @@ import NIOConcurrencyHelpers
 /// and `Outbox`, which the PostgreSQL store calls too.
 public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
     private let path: String
-    private let writer: SQLiteGroupWriter
+    let writer: SQLiteGroupWriter
     private let readers = NIOLockedValueBox<[SQLiteHandle]>([])
 
     /// `store` is the Fluent side of the same file: both take turns at its write lock.
@@ -24,7 +24,7 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
     deinit { writer.stop() }
 
     /// Runs `body` on a read connection of the pool (made on demand, kept for reuse).
-    private func read<T>(_ body: (SQLiteHandle) throws -> T) throws -> T {
+    func read<T>(_ body: (SQLiteHandle) throws -> T) throws -> T {
         let handle = try readers.withLockedValue { $0.popLast() } ?? SQLiteHandle(path: path)
         defer { readers.withLockedValue { $0.append(handle) } }
         return try body(handle)
