@@ -186,6 +186,9 @@ public enum OpenIDConnect {
         static func invalidRequest(_ description: String) -> Self { .init("invalid_request", description) }
     }
 
+    /// The longest `state` or `nonce` kept and sent back.
+    public static let maxEchoedBytes = 4096
+
     /// Step 1, before any lookup: the client_id and redirect_uri as sent.
     public static func clientAndRedirect(_ p: Parameters) -> Result<(clientID: String, redirectURI: String), PageError> {
         if p.malformed { return .failure(.malformed) }
@@ -208,6 +211,11 @@ public enum OpenIDConnect {
         guard let responseType = p["response_type"] else { return .failure(.invalidRequest("response_type is missing")) }
         guard responseType == "code" else { return .failure(.init("unsupported_response_type", "only response_type=code is supported")) }
         if let mode = p["response_mode"], mode != "query" { return .failure(.invalidRequest("only response_mode=query is supported")) }
+        for name in ["state", "nonce"] {
+            if let value = p[name], value.utf8.count > maxEchoedBytes || value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+                return .failure(.invalidRequest("\(name) must be at most \(maxEchoedBytes) bytes, without control characters"))
+            }
+        }
         var prompt: Prompt?
         if let raw = p["prompt"] {
             let values = raw.split(separator: " ").map(String.init)
@@ -215,7 +223,7 @@ public enum OpenIDConnect {
                 return .failure(.invalidRequest("prompt may be none or login"))
             }
             if values.contains("none") && values.count > 1 { return .failure(.invalidRequest("prompt=none cannot be combined with another value")) }
-            prompt = values.contains("login") ? .login : .none
+            prompt = values.contains("login") ? Prompt.login : Prompt.none
         }
         var maxAge: Int?
         if let raw = p["max_age"] {
