@@ -120,10 +120,70 @@ struct AdminAppsTests {
             #expect(try await ada.auditCount("app.disable") == 1)
             #expect(try await ada.auditCount("app.enable") == 1)
 
-            // Client secrets come with OpenID Connect.
+            // A launch-only app has no client secret to rotate.
             let secret = try await ada.post("/admin/apps/tutor/rotate-secret")
-            #expect(secret.status == .notFound)
-            #expect(secret.text.contains("Not available yet"))
+            #expect(secret.status == .unprocessableEntity)
+            #expect(secret.text.contains("has no client secret"))
+            #expect(try await ada.auditCount("app.rotate_secret") == 0)
+        }
+    }
+
+    @Test("OpenID Connect in the admin area: create a client (secret shown once), refused URIs beside the field, lists edited, first redirect URI brings the secret, rotate-secret")
+    func openIDConnectClients() async throws {
+        try await TestApp.run { t in
+            let (uni, _) = try await t.org("uni")
+            let ada = try await AdminBrowser.signIn(t, org: uni, email: "ada@uni.example")
+
+            let refused = try await ada.post("/admin/apps", [
+                ("slug", "notes"), ("name", "Notes"), ("redirect_uris", "https://notes.example/cb\nhttp://notes.example/cb"),
+            ])
+            #expect(refused.status == .unprocessableEntity)
+            #expect(refused.text.contains("id=\"f-redirect_uris-error\">redirect URIs must be https"))
+            #expect(refused.text.contains("http://notes.example/cb</textarea>"), "what was typed is kept")
+            #expect(try await t.count("partner_apps") == 0)
+            let neither = try await ada.post("/admin/apps", [("slug", "notes"), ("name", "Notes")])
+            #expect(neither.status == .unprocessableEntity && neither.text.contains("a launch URL or a redirect URI"))
+
+            let created = try await ada.post("/admin/apps", [
+                ("slug", "notes"), ("name", "Notes"), ("redirect_uris", " https://notes.example/cb \r\n\r\nhttps://notes.example/cb2"),
+                ("post_logout_redirect_uris", "https://notes.example/bye"),
+            ])
+            #expect(created.status == .ok, "\(created.text.components(separatedBy: "class=\"error\"").dropFirst().first?.prefix(200) ?? "")")
+            let clientSecret = try #require(created.text.components(separatedBy: "<code class=\"secret\" data-copy>").dropFirst(2).first?
+                .components(separatedBy: "</code>").first)
+            #expect(OpenIDConnect.isSecretShape(clientSecret))
+            let app = try #require(try await PartnerApps.find(org: uni, slug: "notes", on: t.store.db))
+            #expect(app.redirectURIs == ["https://notes.example/cb", "https://notes.example/cb2"])
+            #expect(app.postLogoutRedirectURIs == ["https://notes.example/bye"] && app.launchURLIfAny == nil && !app.hasKey)
+            #expect(app.clientSecretHash == Secrets.sha256Hex(clientSecret))
+            #expect(created.text.contains(app.clientID!))
+            let page = try await ada.get("/admin/apps/notes")
+            #expect(page.text.contains(app.clientID!) && !page.text.contains(clientSecret), "the secret is shown once")
+            #expect(page.text.contains("OpenID Connect only"))
+
+            // Lists replace; a refused list is 422 with the typed text kept and nothing changed.
+            let bad = try await ada.post("/admin/apps/notes/client", [("redirect_uris", "https://notes.example/cb#frag")])
+            #expect(bad.status == .unprocessableEntity && bad.text.contains("https://notes.example/cb#frag</textarea>"))
+            #expect(try await PartnerApps.find(org: uni, slug: "notes", on: t.store.db)?.redirectURIs.count == 2)
+            let saved = try await ada.post("/admin/apps/notes/client", [("redirect_uris", "https://notes.example/only"), ("post_logout_redirect_uris", "")])
+            #expect(saved.status == .seeOther)
+            let after = try #require(try await PartnerApps.find(org: uni, slug: "notes", on: t.store.db))
+            #expect(after.redirectURIs == ["https://notes.example/only"] && after.postLogoutRedirectURIs.isEmpty)
+            #expect(after.clientSecretHash == app.clientSecretHash, "editing lists keeps the secret")
+
+            let rotated = try await ada.post("/admin/apps/notes/rotate-secret")
+            #expect(rotated.status == .ok)
+            let newSecret = try Self.secret(in: rotated)
+            #expect(newSecret != clientSecret)
+            #expect(try await PartnerApps.find(org: uni, slug: "notes", on: t.store.db)?.clientSecretHash == Secrets.sha256Hex(newSecret))
+            #expect(try await ada.auditCount("app.rotate_secret") == 1)
+
+            // A launch app that gets its first redirect URI gets its secret, shown once.
+            _ = try await Self.createApp(ada, slug: "tutor")
+            let first = try await ada.post("/admin/apps/tutor/client", [("redirect_uris", "https://tutor.example/cb")])
+            #expect(first.status == .ok)
+            let firstSecret = try Self.secret(in: first)
+            #expect(try await PartnerApps.find(org: uni, slug: "tutor", on: t.store.db)?.clientSecretHash == Secrets.sha256Hex(firstSecret))
         }
     }
 

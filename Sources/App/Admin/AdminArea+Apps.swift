@@ -15,17 +15,29 @@ extension AdminArea {
     static func createApp(req: Request) async throws -> Response {
         let context = try await req.requireAdminForm(.manageOrg)
         var form = AdminApps.Model.Form(
-            slug: appFormField(req, "slug"), name: appFormField(req, "name"), launchURL: appFormField(req, "launch_url")
+            slug: appFormField(req, "slug"), name: appFormField(req, "name"), launchURL: appFormField(req, "launch_url"),
+            redirectURIs: appFormField(req, "redirect_uris"), postLogoutRedirectURIs: appFormField(req, "post_logout_redirect_uris"),
+            isPublic: appFormField(req, "public") == "1"
         )
-        for problem in PartnerApps.problems(slug: form.slug, name: form.name, launchURL: form.launchURL) {
+        let registration = PartnerApps.Registration(
+            slug: form.slug, name: form.name, launchURL: form.launchURL.isEmpty ? nil : form.launchURL,
+            redirectURIs: PartnerApps.lines(form.redirectURIs), postLogoutRedirectURIs: PartnerApps.lines(form.postLogoutRedirectURIs),
+            isPublic: form.isPublic
+        )
+        for problem in PartnerApps.problems(slug: registration.slug, name: registration.name, launchURL: registration.launchURL) {
             form.errors[problem.field] = problem.message
         }
+        if let problem = PartnerApps.clientProblem(
+            launchURL: registration.launchURL, redirectURIs: registration.redirectURIs,
+            postLogoutRedirectURIs: registration.postLogoutRedirectURIs, isPublic: registration.isPublic
+        ) {
+            form.errors[.redirectURIs] = problem
+        }
         guard form.errors.isEmpty else { return try await appsPage(req: req, context: context, form: form, created: nil, status: .unprocessableEntity) }
-        let created: (app: PartnerApp, key: String)
+        let created: PartnerApps.Registered
         do {
-            created = try await PartnerApps.create(
-                org: context.org, slug: form.slug, name: form.name, launchURL: form.launchURL,
-                actor: context.actor, ip: context.ip, now: req.portico.clock.now(), store: req.portico.store
+            created = try await PartnerApps.register(
+                org: context.org, registration, actor: context.actor, ip: context.ip, now: req.portico.clock.now(), store: req.portico.store
             )
         } catch PorticoError.conflict(let message) {
             form.errors[.slug] = message
@@ -35,7 +47,11 @@ extension AdminArea {
         }
         return try await appsPage(
             req: req, context: context, form: .empty,
-            created: .init(slug: created.app.slug, name: created.app.name, key: created.key), status: .ok
+            created: .init(
+                slug: created.app.slug, name: created.app.name, key: created.key, clientID: created.app.clientID ?? "",
+                clientSecret: created.clientSecret
+            ),
+            status: .ok
         )
     }
 
@@ -89,8 +105,27 @@ extension AdminArea {
                 )
                 return Layout.adminResponse(AdminApp.view(.make(app: rotated, admin: context.layout, secret: AdminApp.Model.newKey(key))))
             case .rotateSecret:
-                // Client secrets come with OpenID Connect (SPEC §10).
-                throw AdminPageError.notFound("Not available yet: apps have no client secret until OpenID Connect support lands.")
+                let (rotated, secret) = try await PartnerApps.rotateSecret(
+                    org: context.org, slug: app.slug, actor: context.actor, ip: context.ip, now: now, store: portico.store
+                )
+                return Layout.adminResponse(AdminApp.view(.make(app: rotated, admin: context.layout, secret: AdminApp.Model.newClientSecret(secret))))
+            case .client:
+                let typed = AdminApp.Model.ClientForm(
+                    redirectURIs: appFormField(req, "redirect_uris"), postLogoutRedirectURIs: appFormField(req, "post_logout_redirect_uris")
+                )
+                do {
+                    let (updated, secret) = try await PartnerApps.updateClient(
+                        org: context.org, slug: app.slug, redirectURIs: PartnerApps.lines(typed.redirectURIs),
+                        postLogoutRedirectURIs: PartnerApps.lines(typed.postLogoutRedirectURIs),
+                        actor: context.actor, ip: context.ip, now: now, store: portico.store
+                    )
+                    guard let secret else { return Layout.redirect(to: context.link(.adminApp(.value(app.slug)))) }
+                    return Layout.adminResponse(AdminApp.view(.make(app: updated, admin: context.layout, secret: AdminApp.Model.newClientSecret(secret))))
+                } catch PorticoError.invalid(let message) {
+                    var refused = typed
+                    refused.error = message
+                    return Layout.adminResponse(AdminApp.view(.make(app: app, admin: context.layout, client: refused)), status: .unprocessableEntity)
+                }
             }
         } catch PorticoError.notFound {
             throw AdminPageError.notFound("There is no app '\(app.slug)' here.")

@@ -71,6 +71,8 @@ enum SiteURL: Sendable {
         case enable, disable
         case rotateKey = "rotate-key"
         case rotateSecret = "rotate-secret"
+        /// The OpenID Connect lists (a form).
+        case client
     }
 
     /// `GET|POST /admin/users/{partner_id}/ACTION` (GET `delete` is the confirmation page).

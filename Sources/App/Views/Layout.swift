@@ -133,6 +133,18 @@ enum Layout {
             """
     }
 
+    /// A labelled multi-line field (one entry per line), like `field`.
+    static func textArea(_ label: String, name: String, value: String = "", error: String? = nil, hint: String? = nil) -> HTML {
+        let id = "f-" + name
+        let invalid: HTML = error == nil ? .empty : " aria-invalid=\"true\" aria-describedby=\"\(id)-error\""
+        return """
+            <div class="field\(error == nil ? "" : " has-error")"><label for="\(id)">\(label)</label>\
+            <textarea id="\(id)" name="\(name)" rows="3"\(invalid)>\(value)</textarea>\
+            \(hint.map { h -> HTML in "<small class=\"hint\">\(h)</small>" } ?? .empty)\
+            \(error.map { e -> HTML in "<small class=\"error\" id=\"\(id)-error\">\(e)</small>" } ?? .empty)</div>
+            """
+    }
+
     /// A secret shown once, with a copy button (the page's only script, from Portico's origin).
     static func secretOnce(title: String, values: [(label: String, value: String)]) -> HTML {
         let rows = values.map { label, value -> HTML in

@@ -33,6 +33,13 @@ public enum PartnerApps {
     public enum Field: String, Sendable, CaseIterable {
         case slug, name
         case launchURL = "launch_url"
+        /// The OpenID Connect lists and the public flag (`clientProblem`).
+        case redirectURIs = "redirect_uris"
+    }
+
+    /// URIs typed one per line (blank lines and surrounding spaces dropped).
+    public static func lines(_ text: String) -> [String] {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     /// What is wrong with an app's fields, at most one problem per field, in form order

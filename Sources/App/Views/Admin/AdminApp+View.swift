@@ -20,7 +20,39 @@ extension AdminApp {
             <button class="small\(app.enabled ? " danger" : "")">\(app.enabled ? "Disable app" : "Enable app")</button></form>
             </section>
             \(launchSection(model))
+            \(clientSection(model))
             """)
+    }
+
+    /// OpenID Connect (SPEC §10): client_id, redirect and post-logout URIs, the client secret.
+    private static func clientSection(_ model: Model) -> HTML {
+        let admin = model.admin
+        let app = model.app
+        let form = model.client
+        let kind: HTML = app.isPublic
+            ? "Public client: no secret; it must use PKCE (S256)."
+            : app.hasClientSecret ? "Confidential client: authenticates with its client secret (HTTP Basic or form)."
+            : "Confidential client: it gets its client secret when it gets its first redirect URI."
+        let rotate: HTML = app.isPublic || !app.hasClientSecret ? .empty : """
+            <h3>Client secret</h3>
+            <p class="meta">Portico keeps only its hash, so a lost secret can only be replaced; the old one stops working at once. \
+            The launch key k is never accepted as the client secret.</p>
+            <form method="post" action="\(admin.link(.adminAppAction(.value(app.slug), .rotateSecret)))" class="inline-form">\(admin.csrf)\
+            <button class="small">Rotate client secret</button></form>
+            """
+        return """
+            <section class="card"><h2>OpenID Connect</h2>
+            <p>client_id <code>\(app.clientID)</code></p>
+            <p class="meta">\(kind) Discovery: <code>/.well-known/openid-configuration</code>.</p>
+            <form method="post" action="\(admin.link(.adminAppAction(.value(app.slug), .client)))">\(admin.csrf)
+            \(Layout.textArea("Redirect URIs", name: "redirect_uris", value: form.redirectURIs, error: form.error,
+                              hint: "One per line: https (http only on 127.0.0.1, [::1], localhost), matched exactly, port included."))
+            \(Layout.textArea("Post-logout redirect URIs", name: "post_logout_redirect_uris", value: form.postLogoutRedirectURIs,
+                              hint: "One per line: where RP-initiated logout may send the member back."))
+            <button>Save</button></form>
+            \(rotate)
+            </section>
+            """
     }
 
     /// Launch codes (SPEC §6): name, launch URL and the key `k`.
@@ -28,6 +60,13 @@ extension AdminApp {
         let admin = model.admin
         let slug = model.app.slug
         let form = model.launch
+        guard !model.app.launchURL.isEmpty else {
+            return """
+                <section class="card"><h2>Launch</h2>
+                <p class="meta">This app has no launch URL and no launch key: it signs members in with OpenID Connect only.</p>
+                </section>
+                """
+        }
         return """
             <section class="card"><h2>Launch</h2>
             <form method="post" action="\(admin.link(.adminApp(.value(slug))))">\(admin.csrf)
