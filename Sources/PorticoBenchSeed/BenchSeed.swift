@@ -23,7 +23,7 @@ struct BenchSeedCommand: AsyncParsableCommand {
             organization with test users, pre-issued sign-in tokens and launch codes, and events. Portico never \
             needs it; do not run it against a database that matters.
             """,
-        subcommands: [SeedUsers.self, SeedSSOTokens.self, SeedLaunchCodes.self, SeedEvents.self]
+        subcommands: [SeedUsers.self, SeedSSOTokens.self, SeedLaunchCodes.self, SeedOIDC.self, SeedEvents.self]
     )
 
     /// Rows per INSERT statement (a few binds each: far below SQLite's and PostgreSQL's bind limits).
@@ -291,6 +291,132 @@ struct BenchSeedCommand: AsyncParsableCommand {
                 }
                 if json { try Output.json(result) } else {
                     Output.line("\(result.issued) launch codes in \(BenchSeedCommand.seconds(since: started)) → \(out) (valid 60 s)")
+                }
+            }
+        }
+    }
+
+    // MARK: - oidc
+
+    struct SeedOIDC: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "oidc",
+            abstract: "Issue OpenID Connect codes (valid 60 s!) and access tokens of a client for the org's users; write one a line. Benchmark only."
+        )
+
+        @Option(help: "Slug of the organization.") var org: String
+        @Option(help: "The client app's slug.") var app: String
+        @Option(name: .customLong("redirect-uri"), help: "The registered redirect URI the codes are bound to.") var redirectURI: String
+        @Option(help: "How many codes.") var codes: Int
+        @Option(name: .customLong("codes-out"), help: "File for the codes, one a line.") var codesOut: String
+        @Option(name: .customLong("access-tokens"), help: "How many access tokens.") var accessTokens: Int
+        @Option(name: .customLong("tokens-out"), help: "File for the access tokens, one a line.") var tokensOut: String
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            guard (0...10_000_000).contains(codes), (0...10_000_000).contains(accessTokens) else {
+                throw ValidationError("--codes and --access-tokens must be 0 to 10000000")
+            }
+        }
+
+        struct Result: Encodable {
+            var codes: Int
+            var accessTokens: Int
+            var firstIssuedAt: Double
+            enum CodingKeys: String, CodingKey {
+                case codes
+                case accessTokens = "access_tokens"
+                case firstIssuedAt = "first_issued_at"
+            }
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                let result = try await withPortico { portico -> Result in
+                    let organization = try await BenchSeedCommand.organization(org, portico)
+                    guard let partnerApp = try await PartnerApps.find(org: organization, slug: app, on: portico.store.db),
+                          let clientID = partnerApp.clientID, let client = try await portico.hotPaths.oidcClient(clientID: clientID)
+                    else { throw CLIFailure("organization '\(org)' has no client app '\(app)'") }
+                    guard client.redirectURIs.contains(redirectURI) else { throw CLIFailure("'\(redirectURI)' is not registered for '\(app)'") }
+                    let members = try await BenchSeedCommand.members(orgID: try organization.requireID(), on: portico.store.sql)
+                    guard !members.isEmpty else { throw CLIFailure("organization '\(org)' has no users (run bench-seed users first)") }
+
+                    // Member sessions through the real sign-in path (an SSO token redeemed by the
+                    // hot path's own statements); the codes are spread over them.
+                    var sessions: [(userID: UUID, sessionID: UUID, authTime: Date)] = []
+                    for member in members.prefix(200) {
+                        let token = Secrets.hex(byteCount: 16)
+                        let now = portico.clock.now()
+                        try await portico.hotPaths.insertTokens([IssuedToken(
+                            tokenHash: Secrets.sha256Hex(token), userID: member.userID, subscriptionID: member.subscriptionID, singleUse: true,
+                            expiresAt: now.addingTimeInterval(600), createdAt: now
+                        )])
+                        let outcome = try await portico.hotPaths.redeemSSOToken(.init(
+                            tokenHash: Secrets.sha256Hex(token), display: nil, returnURL: nil, previousSessionHash: nil, ip: nil, now: now
+                        ))
+                        guard case .signedIn(let new) = outcome else { throw CLIFailure("a seeded sign-in failed") }
+                        sessions.append((member.userID, new.session.id, new.session.createdAt))
+                    }
+                    let request = OpenIDConnect.AuthorizationRequest(
+                        clientID: clientID, redirectURI: redirectURI, scopes: ["openid", "profile", "email"], state: nil, nonce: "bench",
+                        codeChallenge: nil, prompt: nil, maxAge: nil
+                    )
+                    func newCodes(_ n: Int, from start: Int) -> (clear: [String], rows: [OpenIDConnect.NewCode]) {
+                        let now = portico.clock.now()
+                        var clear: [String] = [], rows: [OpenIDConnect.NewCode] = []
+                        for j in 0..<n {
+                            let session = sessions[(start + j) % sessions.count]
+                            let code = OpenIDConnect.newSecret()
+                            clear.append(code)
+                            rows.append(.init(
+                                code: code, appID: client.appID, userID: session.userID, sessionID: session.sessionID, request: request,
+                                authTime: session.authTime, now: now
+                            ))
+                        }
+                        return (clear, rows)
+                    }
+
+                    // Access tokens: codes redeemed with the token endpoint's own statement.
+                    let tokenWriter = try LineWriter(path: tokensOut)
+                    var done = 0
+                    while done < accessTokens {
+                        let n = min(BenchSeedCommand.rowsPerTransaction, accessTokens - done)
+                        let (_, rows) = newCodes(n, from: done)
+                        try await OIDCGrants.insertCodes(rows, store: portico.store)
+                        var tokens: [String] = []
+                        for row in rows {
+                            guard let stored = try await portico.hotPaths.oidcCode(hash: row.codeHash),
+                                  case .redeem(let codeID, let grant) = OpenIDConnect.decide(
+                                    code: stored, client: client, redirectURI: redirectURI, verifier: nil, now: portico.clock.now()
+                                  )
+                            else { throw CLIFailure("a seeded code does not redeem") }
+                            let issued = OpenIDConnect.issue(grant, client: client, now: portico.clock.now())
+                            guard try await portico.hotPaths.redeemOIDCCode(id: codeID, now: portico.clock.now(), tokens: issued.rows) else {
+                                throw CLIFailure("a seeded code was used")
+                            }
+                            tokens.append(issued.accessToken)
+                        }
+                        try tokenWriter.write(tokens)
+                        done += n
+                    }
+                    try tokenWriter.close()
+
+                    // Codes last: they live 60 seconds.
+                    let codeWriter = try LineWriter(path: codesOut)
+                    let firstIssuedAt = portico.clock.now()
+                    done = 0
+                    while done < codes {
+                        let n = min(BenchSeedCommand.rowsPerTransaction, codes - done)
+                        let (clear, rows) = newCodes(n, from: done)
+                        try await OIDCGrants.insertCodes(rows, store: portico.store)
+                        try codeWriter.write(clear)
+                        done += n
+                    }
+                    try codeWriter.close()
+                    return Result(codes: codes, accessTokens: accessTokens, firstIssuedAt: firstIssuedAt.timeIntervalSince1970)
+                }
+                if json { try Output.json(result) } else {
+                    Output.line("\(result.codes) codes → \(codesOut) (valid 60 s), \(result.accessTokens) access tokens → \(tokensOut)")
                 }
             }
         }

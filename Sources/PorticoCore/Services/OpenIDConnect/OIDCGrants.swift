@@ -67,18 +67,29 @@ public enum OIDCGrants {
                     """).all()
                 guard used.count == 1 else { return false }
             }
-            try await sql.raw("""
-                INSERT INTO oidc_codes (id, code_hash, app_id, user_id, session_id, redirect_uri, code_challenge, nonce, scope, \
-                auth_time, created_at, expires_at) VALUES (\(bind: code.id), \(bind: code.codeHash), \(bind: code.appID), \
-                \(bind: code.userID), \(bind: code.sessionID), \(bind: code.request.redirectURI), \(bind: code.request.codeChallenge), \
-                \(bind: code.request.nonce), \(bind: code.request.scope), \(bind: code.authTime), \(bind: code.createdAt), \
-                \(bind: code.expiresAt))
-                """).run()
+            try await insert(code, on: sql)
             try await Audit.record(
                 orgID: audit.orgID, actor: audit.actor, action: audit.action, target: audit.target, at: audit.at, ip: audit.ip, on: db
             )
             return true
         }
+    }
+
+    /// Writes codes in bulk (benchmark seeding) with `issueCode`'s statement, in one transaction.
+    public static func insertCodes(_ codes: [OpenIDConnect.NewCode], store: PorticoStore) async throws {
+        try await store.write { db in
+            for code in codes { try await insert(code, on: db.sql) }
+        }
+    }
+
+    private static func insert(_ code: OpenIDConnect.NewCode, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO oidc_codes (id, code_hash, app_id, user_id, session_id, redirect_uri, code_challenge, nonce, scope, \
+            auth_time, created_at, expires_at) VALUES (\(bind: code.id), \(bind: code.codeHash), \(bind: code.appID), \
+            \(bind: code.userID), \(bind: code.sessionID), \(bind: code.request.redirectURI), \(bind: code.request.codeChallenge), \
+            \(bind: code.request.nonce), \(bind: code.request.scope), \(bind: code.authTime), \(bind: code.createdAt), \
+            \(bind: code.expiresAt))
+            """).run()
     }
 
     /// Whether the user has a subscription in the org or one of its descendants.

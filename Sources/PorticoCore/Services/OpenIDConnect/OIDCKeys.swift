@@ -53,6 +53,9 @@ public final class OIDCKeys: Sendable {
     private let store: PorticoStore
     private let clock: @Sendable () -> Date
     private let cached = NIOLockedValueBox<(set: KeySet, loadedAt: Date)?>(nil)
+    /// The read in progress: concurrent callers wait for the same one (on a cold start a
+    /// burst of token requests would otherwise each read, and each make a first key).
+    private let loading = NIOLockedValueBox<Task<KeySet, any Error>?>(nil)
 
     public init(configuredSecret: String?, store: PorticoStore, clock: @escaping @Sendable () -> Date) {
         self.configuredSecret = configuredSecret
@@ -66,14 +69,27 @@ public final class OIDCKeys: Sendable {
         if let (set, loadedAt) = cached.withLockedValue({ $0 }), now.timeIntervalSince(loadedAt) < Self.cacheLifetime, now >= loadedAt {
             return set
         }
-        let set = try await load(now: now)
-        cached.withLockedValue { $0 = (set, now) }
-        return set
+        let task = loading.withLockedValue { current in
+            if let current { return current }
+            let started = Task { try await self.load(now: now) }
+            current = started
+            return started
+        }
+        do {
+            let set = try await task.value
+            cached.withLockedValue { $0 = (set, now) }
+            loading.withLockedValue { if $0 == task { $0 = nil } }
+            return set
+        } catch {
+            loading.withLockedValue { if $0 == task { $0 = nil } }
+            throw error
+        }
     }
 
     /// Forgets what was read (after this process rotated the key).
     public func invalidate() {
         cached.withLockedValue { $0 = nil }
+        loading.withLockedValue { $0 = nil }
     }
 
     /// Signs `payload` with the current key (header `alg: RS256`, `kid`, `typ: JWT`).

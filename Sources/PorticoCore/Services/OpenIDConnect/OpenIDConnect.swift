@@ -154,6 +154,20 @@ public enum OpenIDConnect {
         public var prompt: Prompt?
         public var maxAge: Int?
 
+        public init(
+            clientID: String, redirectURI: String, scopes: [String], state: String?, nonce: String?, codeChallenge: String?,
+            prompt: Prompt?, maxAge: Int?
+        ) {
+            self.clientID = clientID
+            self.redirectURI = redirectURI
+            self.scopes = scopes
+            self.state = state
+            self.nonce = nonce
+            self.codeChallenge = codeChallenge
+            self.prompt = prompt
+            self.maxAge = maxAge
+        }
+
         public var scope: String { scopes.joined(separator: " ") }
     }
 
