@@ -71,7 +71,7 @@ public func configure(
         metrics: PorticoMetrics(),
         keyUse: KeyUseThrottle(),
         launchKeys: LaunchKeys(configuredSecret: config.secret, store: store),
-        oidcKeys: OIDCKeys(configuredSecret: config.secret, store: store, clock: { clock.now() }),
+        oidcKeys: OIDCKeys(configuredSecret: config.secret, store: store, clock: { clock.now() }, logger: app.logger),
         loginThrottle: LoginThrottle(store: store),
         passwords: BcryptVerifier(threads: config.passwordCheckThreads, queueLimit: config.passwordCheckQueue),
         webhookResolver: webhookResolver,

@@ -160,6 +160,16 @@ struct AdminAppsTests {
             let page = try await ada.get("/admin/apps/notes")
             #expect(page.text.contains(app.clientID!) && !page.text.contains(clientSecret), "the secret is shown once")
             #expect(page.text.contains("OpenID Connect only"))
+            #expect(page.text.contains("name=\"name\"") && !page.text.contains("name=\"launch_url\"") && !page.text.contains("Rotate key"))
+
+            // Without a launch URL, the name alone is edited; a launch URL cannot be added to it.
+            #expect(try await ada.post("/admin/apps/notes", [("name", "Notes 2")]).status == .seeOther)
+            #expect(try await PartnerApps.find(org: uni, slug: "notes", on: t.store.db)?.name == "Notes 2")
+            let addLaunch = try await ada.post("/admin/apps/notes", [("name", "Notes 3"), ("launch_url", "https://notes.example/launch")])
+            #expect(addLaunch.status == .unprocessableEntity)
+            let kept = try #require(try await PartnerApps.find(org: uni, slug: "notes", on: t.store.db))
+            #expect(kept.name == "Notes 2" && kept.launchURLIfAny == nil && !kept.hasKey)
+            #expect(try await ada.post("/admin/apps/notes/rotate-key").status == .unprocessableEntity)
 
             // Lists replace; a refused list is 422 with the typed text kept and nothing changed.
             let bad = try await ada.post("/admin/apps/notes/client", [("redirect_uris", "https://notes.example/cb#frag")])

@@ -13,7 +13,7 @@ struct AdminSettingsTests {
         var fields: [(String, String)] = [
             ("anonymous_users", "on"), ("sso_token_ttl", "3600"), ("sso_token_single_use", "on"), ("sso_api_token_ttl", "120"),
             ("landing_url", "https://lms.uni.example/home"), ("invalid_token_url", ""), ("expired_token_url", "https://lms.uni.example/expired"),
-            ("allowed_return_hosts", "lms.uni.example\n*.Uni.Example\n\n"),
+            ("allowed_return_hosts", "lms.uni.example\n*.Uni.Example\n\n"), ("login_url", "https://lms.uni.example/login#top"),
         ]
         for (name, value) in changes {
             fields.removeAll { $0.0 == name }
@@ -35,7 +35,7 @@ struct AdminSettingsTests {
     static func snapshot(_ t: TestApp, _ slug: String) async throws -> String {
         let o = try await org(t, slug)
         return "\(o.anonymousUsersEnabled)|\(o.ssoTokenTTL)|\(o.ssoTokenSingleUse)|\(o.ssoAPITokenTTL)|\(o.landingURL ?? "-")|"
-            + "\(o.invalidTokenURL ?? "-")|\(o.expiredTokenURL ?? "-")|\(o.allowedReturnHosts)"
+            + "\(o.invalidTokenURL ?? "-")|\(o.expiredTokenURL ?? "-")|\(o.allowedReturnHosts)|\(o.loginURL ?? "-")"
     }
 
     @Test("settings: shown, saved as a whole (normalized), audited with actor and ip; empty URLs clear")
@@ -59,7 +59,7 @@ struct AdminSettingsTests {
             let o = try await Self.org(t, "uni")
             #expect(o.anonymousUsersEnabled && o.ssoTokenTTL == 3600 && o.ssoTokenSingleUse && o.ssoAPITokenTTL == 120)
             #expect(o.landingURL == "https://lms.uni.example/home" && o.invalidTokenURL == nil && o.expiredTokenURL == "https://lms.uni.example/expired")
-            #expect(o.allowedReturnHosts == ["lms.uni.example", "*.uni.example"])
+            #expect(o.allowedReturnHosts == ["lms.uni.example", "*.uni.example"] && o.loginURL == "https://lms.uni.example/login#top")
             #expect(try await admin.auditCount("org.update") == 1)
             #expect(try await t.count("audit_entries", where: "action = 'org.update' AND target = 'uni' AND ip = '203.0.113.7'") == 1)
             let shown = try await admin.get("/admin/settings")
@@ -67,11 +67,17 @@ struct AdminSettingsTests {
 
             // unchecked boxes and empty URLs clear; an empty list empties the allowlist
             let cleared = try await admin.post("/admin/settings", Self.form().filter { !["anonymous_users", "sso_token_single_use"].contains($0.0) }
-                .map { ["landing_url", "expired_token_url", "allowed_return_hosts"].contains($0.0) ? ($0.0, "") : $0 })
+                .map { ["landing_url", "expired_token_url", "allowed_return_hosts", "login_url"].contains($0.0) ? ($0.0, "") : $0 })
             #expect(cleared.status == .seeOther)
             let c = try await Self.org(t, "uni")
             #expect(!c.anonymousUsersEnabled && !c.ssoTokenSingleUse && c.landingURL == nil && c.expiredTokenURL == nil && c.allowedReturnHosts.isEmpty)
-            #expect(try await admin.auditCount("org.update") == 2)
+            #expect(c.loginURL == nil)
+            // The login URL's host must stay allowed: emptying the hosts under it is refused.
+            _ = try await admin.post("/admin/settings", Self.form())
+            let orphaned = try await admin.post("/admin/settings", Self.form([("allowed_return_hosts", "other.example")]))
+            #expect(orphaned.status == .unprocessableEntity && orphaned.text.contains("id=\"f-login_url-error\""))
+            #expect(try await Self.org(t, "uni").allowedReturnHosts == ["lms.uni.example", "*.uni.example"])
+            #expect(try await admin.auditCount("org.update") == 3)
         }
     }
 
@@ -84,6 +90,7 @@ struct AdminSettingsTests {
         ("allowed_return_hosts", "*"), ("allowed_return_hosts", "ok.example\n<script>alert(1)</script>"),
         ("allowed_return_hosts", String(repeating: "a", count: 10_000) + ".example"), ("allowed_return_hosts", "https://x.example/"),
         ("allowed_return_hosts", "a<NUL>b.example"),
+        ("login_url", "https://evil.example/login"), ("login_url", "https://lms.uni.example/login?return_to=/x"), ("login_url", "ftp://lms.uni.example/"),
     ] as [(String, String)])
     func refusals(field: String, value raw: String) async throws {
         // (NUL is spelled <NUL> in the arguments, which the test runner prints.)

@@ -71,7 +71,10 @@ struct OIDCAuthorizeTests {
                 ("another port", rp.authorizeQuery(["redirect_uri": "https://notes.example:444/cb?from=portico"])),
                 ("redirect twice", rp.authorizeQuery() + "&redirect_uri=" + OpenIDConnect.formEncode(RP.redirectURI)),
                 ("client twice", rp.authorizeQuery() + "&client_id=" + rp.clientID),
-                ("bad encoding", rp.authorizeQuery() + "&x=%zz"),
+                ("client twice, once empty", rp.authorizeQuery() + "&client_id="),
+                ("a name that is not URL encoding", rp.authorizeQuery() + "&x%zz=1"),
+                ("client_id not URL encoding", rp.authorizeQuery(["client_id": nil]) + "&client_id=%zz"),
+                ("redirect_uri not UTF-8", rp.authorizeQuery(["redirect_uri": nil]) + "&redirect_uri=%C3%28"),
             ]
             for (name, path) in cases {
                 let r = try await t.send(.GET, path)
@@ -115,6 +118,8 @@ struct OIDCAuthorizeTests {
                 ("registration_not_supported", rp, rp.authorizeQuery(["registration": "{}"])),
                 ("invalid_request", rp, rp.authorizeQuery(["nonce": "n\u{0}"])),
                 ("invalid_request", rp, rp.authorizeQuery(["nonce": String(repeating: "n", count: 4097)])),
+                ("invalid_request", rp, rp.authorizeQuery() + "&max_age=%FF"),  // another parameter's value not UTF-8
+                ("invalid_request", rp, rp.authorizeQuery() + "&scope="),  // twice, once empty
             ]
             for (error, _, path) in cases {
                 let r = try await t.send(.GET, path)
@@ -126,6 +131,16 @@ struct OIDCAuthorizeTests {
                 #expect(try RP.query("state", location) == "st-1")
                 #expect(try RP.query("iss", location) == t.portico.config.publicURL)
                 #expect(r.headers.first(name: .cacheControl) == "no-store")
+            }
+            // A state that is refused is not sent back either (too long, control characters, not UTF-8).
+            for query in [
+                rp.authorizeQuery(["state": String(repeating: "s", count: 4097)]), rp.authorizeQuery(["state": "a\u{1}b"]),
+                rp.authorizeQuery(["state": nil]) + "&state=%FF%FE",
+            ] {
+                let refused = try await t.send(.GET, query)
+                let location = try #require(refused.headers.first(name: .location))
+                #expect(try RP.query("error", location) == "invalid_request", "\(location)")
+                #expect(URLComponents(string: location)?.queryItems?.contains { $0.name == "state" } == false, "\(location)")
             }
             // Without state, none is sent back.
             let r = try await t.send(.GET, rp.authorizeQuery(["response_type": "token", "state": nil]))
@@ -195,8 +210,12 @@ struct OIDCAuthorizeTests {
             _ = try await Organizations.update(slug: "uni", settings: .init(loginURL: "https://uni.example/sso"), actor: "t", now: t.clock.now(), store: t.store)
             let up = try await t.send(.GET, child.authorizeQuery())
             #expect(up.status == .found && up.headers.first(name: .location)?.hasPrefix("https://uni.example/sso?return_to=") == true)
-            // A login URL whose host is not allowed is not followed.
-            _ = try await Organizations.update(slug: "uni", settings: .init(loginURL: "https://elsewhere.example/sso"), actor: "t", now: t.clock.now(), store: t.store)
+            // A login URL whose host is not allowed is refused when it is set, and not
+            // followed if it is stored all the same (an ancestor's hosts changed under it).
+            await #expect(throws: PorticoError.self) {
+                try await Organizations.update(slug: "uni", settings: .init(loginURL: "https://elsewhere.example/sso"), actor: "t", now: t.clock.now(), store: t.store)
+            }
+            try await t.sql.raw("UPDATE organizations SET login_url = 'https://elsewhere.example/sso' WHERE slug = 'uni'").run()
             #expect(try await t.send(.GET, child.authorizeQuery()).status == .unauthorized)
         }
     }
@@ -269,6 +288,25 @@ struct OIDCAuthorizeTests {
             let (_, parentMember) = try await rp.code(t, partnerID: "p1")
             let denied = try await t.send(.GET, kidsApp.authorizeQuery(), headers: [("Cookie", parentMember)])
             #expect(try RP.query("error", denied.headers.first(name: .location) ?? "") == "access_denied")
+        }
+    }
+
+    @Test("HEAD on the authorization, resume and logout paths changes nothing: 405, no code, session kept")
+    func headChangesNothing() async throws {
+        try await TestApp.run { t in
+            let rp = try await RP.make(t)
+            let (code, cookie) = try await rp.code(t)
+            for path in [rp.authorizeQuery(), "/oauth/authorize/resume?request_id=x", "/oauth/logout"] {
+                let r = try await t.send(.HEAD, path, headers: [("Cookie", cookie)])
+                #expect(r.status == .methodNotAllowed, "\(path)")
+                #expect(r.headers.first(name: .location) == nil)
+                #expect(r.headers.first(name: .allow) == "GET, POST")
+            }
+            // Only the one code the GET issued exists, and the session still signs in.
+            #expect(try await t.sql.raw("SELECT COUNT(*) AS n FROM oidc_codes").first()?.decode(column: "n", as: Int.self) == 1)
+            let again = try await t.send(.GET, rp.authorizeQuery(), headers: [("Cookie", cookie)])
+            #expect(again.headers.first(name: .location)?.hasPrefix(RP.redirectURI + "&code=") == true)
+            #expect(try await rp.exchange(t, code: code).status == .ok)
         }
     }
 

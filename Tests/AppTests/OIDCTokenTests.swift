@@ -126,6 +126,11 @@ struct OIDCTokenTests {
             expect(try await rp.exchange(t, code: code, verifier: RP.pkce().verifier), "invalid_grant", .badRequest, "verifier without challenge")
             let json = try await t.send(.POST, "/oauth/token", body: #"{"grant_type":"authorization_code"}"#)
             expect(json, "invalid_request", .badRequest, "JSON body")
+            expect(try await rp.post(t, "/oauth/token", form + [("x", "a\u{0}b")]), "invalid_request", .badRequest, "NUL in the body")
+            expect(try await t.send(.POST, "/oauth/token", body: "--b\r\n\r\n--b--", headers: [("Content-Type", "multipart/form-data; boundary=b")]),
+                   "invalid_request", .badRequest, "multipart body")
+            let basic = "Basic " + Data("\(rp.clientID):\(rp.secret!)".utf8).base64EncodedString()
+            expect(try await rp.post(t, "/oauth/token", form, headers: [("Authorization", basic)]), "invalid_request", .badRequest, "two Authorization headers")
             expect(try await t.send(.POST, "/oauth/token?grant_type=authorization_code&code=\(code)", body: "", headers: [
                 ("Content-Type", "application/x-www-form-urlencoded"),
             ]), "invalid_client", .unauthorized, "parameters in the query are not read")
@@ -256,6 +261,10 @@ struct OIDCTokenTests {
                 let r = try await rp.userInfo(t, bad)
                 #expect(r.status == .unauthorized && r.headers.first(name: .wwwAuthenticate)?.contains(#"error="invalid_token""#) == true)
             }
+            let twice = try await t.send(.GET, "/oauth/userinfo", headers: [("Authorization", "Bearer \(access)"), ("Authorization", "Bearer \(access)")])
+            #expect(twice.status == .badRequest && twice.json["error"].string == "invalid_request", "two Authorization headers")
+            let nul = try await t.send(.POST, "/oauth/userinfo", body: "access_token=\(access)&x=%00", headers: form)
+            #expect(nul.status == .badRequest && nul.json["error"].string == "invalid_request", "NUL in the body: \(nul.status)")
             t.clock.advance(by: 3601)
             #expect(try await rp.userInfo(t, access).status == .unauthorized, "expired")
         }
@@ -317,12 +326,15 @@ struct OIDCTokenTests {
                 ("no hint", "post_logout_redirect_uri=\(OpenIDConnect.formEncode(RP.postLogoutURI))"),
                 ("forged hint", "id_token_hint=\(idToken.dropLast(4))AAAA&post_logout_redirect_uri=\(OpenIDConnect.formEncode(RP.postLogoutURI))"),
                 ("garbage hint", "id_token_hint=x.y.z&post_logout_redirect_uri=\(OpenIDConnect.formEncode(RP.postLogoutURI))"),
+                ("client_id not the hint's aud", q + "&client_id=\(other.clientID)"),
             ] {
                 let page = try await t.send(.GET, "/oauth/logout?" + query)
                 #expect(page.status == .ok && page.headers.first(name: .location) == nil, "\(note)")
             }
-            let post = try await t.send(.POST, "/oauth/logout", body: q, headers: [("Content-Type", "application/x-www-form-urlencoded")])
-            #expect(post.status == .found)
+            let post = try await t.send(.POST, "/oauth/logout", body: q + "&client_id=\(rp.clientID)", headers: [("Content-Type", "application/x-www-form-urlencoded")])
+            #expect(post.status == .found, "client_id that is the hint's aud")
+            let longState = try await t.send(.GET, "/oauth/logout?" + q.replacingOccurrences(of: "state=s%20x", with: "state=" + String(repeating: "s", count: 4097)))
+            #expect(longState.headers.first(name: .location) == RP.postLogoutURI, "a state too long to echo is left out")
         }
     }
 
@@ -385,9 +397,12 @@ struct OIDCTokenTests {
             let later = try await t.send(.GET, "/oauth/jwks").json["keys"].array.compactMap { $0["kid"].string }
             #expect(later == [kid])
             await #expect(throws: (any Error).self) { try await Self.verify(old, t) }
-            // A key sealed under another PORTICO_SECRET cannot be read: a clear error, not a wrong key.
+            // After PORTICO_SECRET changes, the keys sealed under the old one cannot be read: they
+            // leave the JWKS, and a new current key is made under the new secret.
             let stranger = OIDCKeys(configuredSecret: "another-secret-entirely-0123456789", store: t.store, clock: { t.clock.now() })
-            await #expect(throws: OIDCKeyError.self) { try await stranger.keySet() }
+            let theirs = try await stranger.keySet()
+            #expect(theirs.jwks.map(\.kid) == [theirs.current.kid] && theirs.current.kid != kid)
+            #expect(try await t.count("oidc_keys", where: "retired_at IS NULL") == 1)
         }
     }
 }

@@ -59,6 +59,41 @@ struct RulesTests {
         #expect(ReturnHosts.allowedURL("javascript:alert(1)", entries: ["allowed.example"]) == nil)
     }
 
+    @Test("OpenID Connect redirect URIs: https (http on loopback), no fragment, userinfo, odd host, port, encoding, dot segment or response parameter")
+    func redirectURIs() {
+        for good in [
+            "https://notes.example/cb", "https://notes.example:8443/cb?from=portico", "http://127.0.0.1:9000/callback",
+            "http://[::1]/cb", "http://localhost:3000/cb", "https://notes.example/a%2Fb?q=%C3%A9", "https://Notes.example/cb",
+        ] {
+            #expect(OpenIDConnect.isValidRedirectURI(good), "\(good)")
+        }
+        for bad in [
+            "http://notes.example/cb", "https://notes.example/cb#x", "https://notes.example/cb#", "https://u:p@notes.example/cb",
+            "https://notés.example/cb", "https://xn--nots-fpa.example./cb", "https://notes.example:0/cb", "https://notes.example:65536/cb",
+            "https://notes.example/%zz", "https://notes.example/%C3%28", "https://notes.example/a/../cb", "https://notes.example/./cb",
+            "https://notes.example/cb?code=1", "https://notes.example/cb?a=1&state=x", "https://notes.example/cb?iss", "https://notes.example/cb?error=x",
+            "https://notes.example/cb?q=%zz", "https://notes.example/c b", "https://notes.example/a%20b", "https://notes.example/cb\r\n", "https://notes.example/cb\u{0}",
+            "ftp://notes.example/cb", "https:///cb", "https://notes.example/" + String(repeating: "a", count: 2048), "",
+            "http://127.0.0.1.evil.example/cb",
+        ] {
+            #expect(!OpenIDConnect.isValidRedirectURI(bad), "\(bad)")
+        }
+    }
+
+    @Test("OpenID Connect parameters: empty values count as absent but still count twice; undecodable names and values are told apart")
+    func oauthParameters() {
+        let p = OpenIDConnect.Parameters(formEncoded: "client_id=&client_id=app_1&max_age=&state=%FF&a+b=c%20d")
+        #expect(p["client_id"] == "app_1" && p["max_age"] == nil && p["a b"] == "c d")
+        #expect(p.repeated() == "client_id" && p.repeated(among: ["max_age"]) == nil)
+        #expect(p.malformed && p.malformedNames == ["state"])
+        #expect(OpenIDConnect.Parameters(formEncoded: "%zz=1").malformedNames == nil)
+        #expect(!OpenIDConnect.Parameters(formEncoded: "a=1&&b=2").malformed)
+        #expect(OpenIDConnect.redirect("https://x.example/login#top", adding: [("return_to", "/p?q=1")]) == "https://x.example/login?return_to=%2Fp%3Fq%3D1#top")
+        #expect(OpenIDConnect.redirect("https://x.example/cb?a=1", adding: [("code", "c"), ("state", nil)]) == "https://x.example/cb?a=1&code=c")
+        #expect(OpenIDConnect.echoable("ok") == "ok" && OpenIDConnect.echoable("a\u{7f}") == nil)
+        #expect(OpenIDConnect.echoable(String(repeating: "s", count: 4097)) == nil)
+    }
+
     @Test("interview cursors survive encoding and reject garbage")
     func cursor() throws {
         let snapshot = InterviewSnapshotFixture.make(updatedAt: Date(timeIntervalSince1970: 1_790_000_123.456789))

@@ -62,12 +62,13 @@ extension AdminArea {
         return Layout.adminResponse(AdminApp.view(.make(app: app, admin: context.layout)))
     }
 
-    /// `POST /admin/apps/{slug}`: name and launch URL.
+    /// `POST /admin/apps/{slug}`: name and launch URL (the name alone for an app without one).
     static func updateApp(req: Request) async throws -> Response {
         let context = try await req.requireAdminForm(.manageOrg)
         let app = try await adminPartnerApp(req: req, context: context)
         var form = AdminApp.Model.LaunchForm(name: appFormField(req, "name"), launchURL: appFormField(req, "launch_url"))
-        for problem in PartnerApps.problems(slug: nil, name: form.name, launchURL: form.launchURL) {
+        let launchURL: String? = app.launchURLIfAny == nil && form.launchURL.isEmpty ? nil : form.launchURL
+        for problem in PartnerApps.problems(slug: nil, name: form.name, launchURL: launchURL) {
             form.errors[problem.field] = problem.message
         }
         guard form.errors.isEmpty else {
@@ -75,7 +76,7 @@ extension AdminArea {
         }
         do {
             _ = try await PartnerApps.update(
-                org: context.org, slug: app.slug, name: form.name, launchURL: form.launchURL,
+                org: context.org, slug: app.slug, name: form.name, launchURL: launchURL,
                 actor: context.actor, ip: context.ip, now: req.portico.clock.now(), store: req.portico.store
             )
         } catch PorticoError.notFound {

@@ -21,9 +21,14 @@ extension AdminArea {
             landingURL: settingsField(req, "landing_url"),
             invalidTokenURL: settingsField(req, "invalid_token_url"),
             expiredTokenURL: settingsField(req, "expired_token_url"),
+            loginURL: settingsField(req, "login_url"),
             allowedReturnHosts: settingsField(req, "allowed_return_hosts")
         )
-        let (settings, errors) = form.settings()
+        var (settings, errors) = form.settings()
+        let loginURLField = Organizations.Field.loginURL.rawValue
+        if errors[loginURLField] == nil, let problem = try await Organizations.loginURLProblem(settings, for: context.org, on: req.portico.store.db) {
+            errors[loginURLField] = problem
+        }
         guard errors.isEmpty else {
             return try await settingsPage(req: req, context: context, form: form, errors: errors, status: .unprocessableEntity)
         }

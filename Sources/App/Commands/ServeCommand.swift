@@ -28,8 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
                     app.logger.warning("PORTICO_SECRET is not set: using a generated secret kept in the database; whoever can read the database can forge launch codes")
                 }
                 // The OpenID Connect signing key: made at first start (SPEC §10), read into memory
-                // before the first request needs it. A key sealed under another PORTICO_SECRET
-                // stops the start here, with the reason.
+                // before the first request needs it.
                 _ = try await app.portico.oidcKeys.keySet()
                 app.logger.info("Portico serving", metadata: ["public-url": .string(config.publicURL), "engine": .string(config.storage.engine.rawValue)])
                 try await app.execute()

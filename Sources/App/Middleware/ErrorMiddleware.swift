@@ -68,8 +68,12 @@ struct PorticoErrorMiddleware: AsyncMiddleware {
         case .oauth:
             let apiError = APIError(error)
             if apiError.status == .internalServerError { request.logger.report(error: error) }
-            let response = OIDC.error(.init(apiError.status == .internalServerError ? "server_error" : "invalid_request", apiError.message))
-            response.status = apiError.status
+            let description = apiError.status == .unsupportedMediaType ? "send application/x-www-form-urlencoded" : apiError.message
+            let response = OIDC.error(.init(apiError.status == .internalServerError ? "server_error" : "invalid_request", description))
+            // RFC 6749 §5.2: a request the endpoint cannot take is a 400 `invalid_request`
+            // (a NUL in the body, a multipart body), whatever the shared guard's status.
+            let keeps: Set<UInt> = [401, 405, 413, 500]
+            response.status = keeps.contains(apiError.status.code) ? apiError.status : .badRequest
             return response
         case .json:
             let apiError = APIError(error)

@@ -9,6 +9,7 @@ import Vapor
 extension OIDC {
     /// `GET|POST /oauth/authorize`.
     static func authorize(req: Request) async throws -> Response {
+        try refuseHEAD(req)
         let p = parameters(req)
         let (clientID, redirectURI): (String, String)
         switch OpenIDConnect.clientAndRedirect(p) {
@@ -20,7 +21,7 @@ extension OIDC {
         guard let client else { return badRequestPage(OpenIDConnect.PageError.unknownClient.message) }
         switch OpenIDConnect.validate(p, client: client, redirectURI: redirectURI) {
         case .failure(let e):
-            return redirectError(e, redirectURI: redirectURI, state: p["state"], req: req)
+            return redirectError(e, redirectURI: redirectURI, state: OpenIDConnect.echoable(p["state"]), req: req)
         case .success(let request):
             return try await proceed(request, client: client, pending: nil, req: req)
         }
@@ -29,6 +30,7 @@ extension OIDC {
     /// `GET /oauth/authorize/resume?request_id=ID`: where the member comes back after
     /// signing in at the org's site.
     static func resume(req: Request) async throws -> Response {
+        try refuseHEAD(req)
         let portico = req.portico
         guard let requestID = req.queryValue("request_id"),
               let pending = try await OIDCGrants.pending(requestID: requestID, now: portico.clock.now(), on: portico.store.sql)
@@ -113,6 +115,12 @@ extension OIDC {
         ]), status: .found)
         response.headers.cacheControl = .init(noStore: true)
         return response
+    }
+
+    /// Vapor answers HEAD with the GET route; these GETs change state (a code, a pending
+    /// authorization, the end of a session), which a HEAD must not.
+    static func refuseHEAD(_ req: Request) throws {
+        if req.method == .HEAD { throw MethodNotAllowed(allowed: [.GET, .POST]) }
     }
 
     /// Step 1's errors: a page, with no link to the redirect URI.

@@ -84,6 +84,7 @@ extension OIDC {
     /// form field `access_token`; never in the query.
     static func userInfo(req: Request) async throws -> Response {
         let portico = req.portico
+        if req.headers[.authorization].count > 1 { return bearerError(.badRequest, "invalid_request", "send one Authorization header") }
         var fromHeader: String?
         if let authorization = req.headers.first(name: .authorization), authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " {
             fromHeader = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
@@ -152,15 +153,16 @@ extension OIDC {
     /// `GET|POST /oauth/logout`: ends the member session (as `/logout`); back to the client
     /// only for an ID token Portico signed (expiry ignored) and a URI registered for its `aud`.
     static func logout(req: Request) async throws -> Response {
+        try refuseHEAD(req)
         let portico = req.portico
         let p = parameters(req)
         if let hash = MemberCookie.hash(in: req) { _ = try await SignIn.end(hash: hash, store: portico.store) }
         var destination: String?
         if !p.malformed, p.repeated() == nil, let hint = p["id_token_hint"], let uri = p["post_logout_redirect_uri"], hint.utf8.count <= 8192,
            let claims = try? await portico.oidcKeys.keySet().collection.verify(hint, as: OpenIDConnect.IDToken.self),
-           claims.iss == portico.config.publicURL,
+           claims.iss == portico.config.publicURL, p["client_id"] == nil || p["client_id"] == claims.aud,
            let client = try await client(claims.aud, req), client.enabled, client.postLogoutRedirectURIs.contains(uri) {
-            destination = OpenIDConnect.redirect(uri, adding: [("state", p["state"])])
+            destination = OpenIDConnect.redirect(uri, adding: [("state", OpenIDConnect.echoable(p["state"]))])
         }
         let response = destination.map { Layout.redirect(to: $0, status: .found) } ?? Layout.message(.signedOut, status: .ok)
         response.headers.add(name: .setCookie, value: MemberCookie.clear(https: portico.config.publicURLIsHTTPS))

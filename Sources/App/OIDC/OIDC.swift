@@ -129,6 +129,7 @@ extension OIDC {
 
     /// Client authentication for the token and revocation endpoints.
     static func authenticatedClient(_ req: Request, _ p: OpenIDConnect.Parameters) async throws -> Result<OpenIDConnect.Client, OpenIDConnect.TokenError> {
+        if req.headers[.authorization].count > 1 { return .failure(.invalidRequest("send one Authorization header")) }
         let credentials: OpenIDConnect.Credentials
         switch OpenIDConnect.credentials(authorization: req.headers.first(name: .authorization), p) {
         case .failure(let e): return .failure(e)

@@ -70,12 +70,30 @@ public enum Organizations {
             guard let org = try await find(slug: slug, on: db) else {
                 throw PorticoError.notFound("no organization with slug '\(slug)'")
             }
+            if let problem = try await loginURLProblem(settings, for: org, on: db) { throw PorticoError.invalid(problem) }
             try apply(settings, to: org)
             org.updatedAt = now
             try await org.save(on: db)
             try await Audit.record(orgID: org.id, actor: actor, action: "org.update", target: slug, at: now, ip: ip, on: db)
             return org
         }
+    }
+
+    /// What is wrong with the login URL that `settings` leave `org` with (nil: nothing, or
+    /// neither the URL nor the hosts change): where members are sent to sign in must be a
+    /// host the org trusts, one of its allowed return hosts as `settings` leave them or an
+    /// ancestor's (SPEC §10). A URL `apply` refuses is left to `apply` to report.
+    public static func loginURLProblem(_ settings: Settings, for org: Organization, on db: any Database) async throws -> String? {
+        guard settings.loginURL != nil || settings.allowedReturnHosts != nil else { return nil }
+        let scratch = Organization()
+        scratch.allowedReturnHosts = org.allowedReturnHosts
+        scratch.loginURL = org.loginURL
+        guard (try? apply(Settings(allowedReturnHosts: settings.allowedReturnHosts, loginURL: settings.loginURL), to: scratch)) != nil,
+              let loginURL = scratch.loginURL
+        else { return nil }
+        let ancestors = try await lineage(of: org.requireID(), on: db).dropFirst()
+        guard ReturnHosts.allowedURL(loginURL, entries: scratch.allowedReturnHosts + ancestors.flatMap(\.allowedReturnHosts)) == nil else { return nil }
+        return "login URL's host must be an allowed return host of the organization or an ancestor: \(LogText.escaped(loginURL))"
     }
 
     /// The fields of a form about an organization, to say which one is wrong.
@@ -143,6 +161,10 @@ public enum Organizations {
             if let url = value, !url.isEmpty {
                 guard let (safe, _) = ReturnHosts.httpURL(url) else {
                     throw PorticoError.invalid("\(label) must be an http(s) URL without spaces or control characters: \(LogText.escaped(url))")
+                }
+                if keyPath == \Organization.loginURL,
+                   URLComponents(string: safe)?.queryItems?.contains(where: { $0.name == "return_to" }) == true {
+                    throw PorticoError.invalid("login URL may not have a return_to parameter: Portico adds it")
                 }
                 org[keyPath: keyPath] = safe
             } else {

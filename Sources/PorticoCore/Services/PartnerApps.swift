@@ -202,20 +202,25 @@ public enum PartnerApps {
     }
 
     /// Changes the app's name and launch URL (the rules of `create`); writes `app.update`
-    /// when anything changed.
+    /// when anything changed. An app without a launch URL (an OpenID Connect client only)
+    /// changes its name alone: `launchURL` nil; one with a launch URL keeps one.
     public static func update(
-        org: Organization, slug: String, name: String, launchURL: String, actor: String, ip: String? = nil, now: Date, store: PorticoStore
+        org: Organization, slug: String, name: String, launchURL: String?, actor: String, ip: String? = nil, now: Date, store: PorticoStore
     ) async throws -> PartnerApp {
         if let problem = problems(slug: nil, name: name, launchURL: launchURL).first {
-            throw PorticoError.invalid(problem.field == .launchURL ? problem.message + ": " + LogText.escaped(launchURL) : problem.message)
+            throw PorticoError.invalid(problem.field == .launchURL ? problem.message + ": " + LogText.escaped(launchURL ?? "") : problem.message)
         }
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         return try await store.write { db in
             guard let app = try await find(org: org, slug: slug, on: db) else { throw PorticoError.notFound("'\(org.slug)' has no app '\(slug)'") }
-            guard app.launchURLIfAny != nil else { throw PorticoError.invalid("app '\(slug)' has no launch URL to change") }
-            guard app.name != trimmed || app.launchURL != launchURL else { return app }
+            switch (app.launchURLIfAny, launchURL) {
+            case (nil, .some): throw PorticoError.invalid("app '\(slug)' has no launch URL (and no key k); create an app with one to launch members")
+            case (.some, nil): throw PorticoError.invalid("app '\(slug)' needs its launch URL")
+            default: break
+            }
+            guard app.name != trimmed || (launchURL != nil && app.launchURL != launchURL) else { return app }
             app.name = trimmed
-            app.launchURL = launchURL
+            if let launchURL { app.launchURL = launchURL }
             app.updatedAt = now
             try await app.save(on: db)
             try await Audit.record(orgID: app.orgID, actor: actor, action: "app.update", target: slug, at: now, ip: ip, on: db)

@@ -118,7 +118,11 @@ struct TestApp {
         var httpHeaders = HTTPHeaders()
         if let key { httpHeaders.add(name: .authorization, value: "Bearer \(key)") }
         if body != nil { httpHeaders.contentType = .json }
-        for (name, value) in headers { httpHeaders.replaceOrAdd(name: name, value: value) }
+        // A header named once replaces the default; named again, it is sent twice.
+        var named: Set<String> = []
+        for (name, value) in headers {
+            if named.insert(name.lowercased()).inserted { httpHeaders.replaceOrAdd(name: name, value: value) } else { httpHeaders.add(name: name, value: value) }
+        }
         if let ip {
             let request = Request(
                 application: app, method: method, url: URI(string: path), headers: httpHeaders,

@@ -62,8 +62,11 @@ extension AdminApp {
         let form = model.launch
         guard !model.app.launchURL.isEmpty else {
             return """
-                <section class="card"><h2>Launch</h2>
+                <section class="card"><h2>Name</h2>
                 <p class="meta">This app has no launch URL and no launch key: it signs members in with OpenID Connect only.</p>
+                <form method="post" action="\(admin.link(.adminApp(.value(slug))))">\(admin.csrf)
+                \(Layout.field("Name", name: "name", value: form.name, error: form.errors[.name], attributes: "maxlength=\"200\" required"))
+                <button>Save</button></form>
                 </section>
                 """
         }

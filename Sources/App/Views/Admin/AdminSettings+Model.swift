@@ -28,6 +28,7 @@ enum AdminSettings {
             var landingURL: String
             var invalidTokenURL: String
             var expiredTokenURL: String
+            var loginURL: String
             /// One host per line.
             var allowedReturnHosts: String
         }
@@ -46,7 +47,8 @@ extension AdminSettings.Model.Form {
         self.init(
             anonymousUsers: org.anonymousUsersEnabled, ssoTokenTTL: String(org.ssoTokenTTL), ssoTokenSingleUse: org.ssoTokenSingleUse,
             ssoAPITokenTTL: String(org.ssoAPITokenTTL), landingURL: org.landingURL ?? "", invalidTokenURL: org.invalidTokenURL ?? "",
-            expiredTokenURL: org.expiredTokenURL ?? "", allowedReturnHosts: org.allowedReturnHosts.joined(separator: "\n")
+            expiredTokenURL: org.expiredTokenURL ?? "", loginURL: org.loginURL ?? "",
+            allowedReturnHosts: org.allowedReturnHosts.joined(separator: "\n")
         )
     }
 
@@ -77,7 +79,7 @@ extension AdminSettings.Model.Form {
         let settings = Organizations.Settings(
             anonymousUsersEnabled: anonymousUsers, allowedReturnHosts: hostLines,
             landingURL: url(landingURL), invalidTokenURL: url(invalidTokenURL), expiredTokenURL: url(expiredTokenURL),
-            ssoTokenTTL: ttl, ssoTokenSingleUse: ssoTokenSingleUse, ssoAPITokenTTL: apiTTL
+            loginURL: url(loginURL), ssoTokenTTL: ttl, ssoTokenSingleUse: ssoTokenSingleUse, ssoAPITokenTTL: apiTTL
         )
         for (field, message) in Organizations.settingsErrors(settings) where errors[field.rawValue] == nil {
             errors[field.rawValue] = message
@@ -110,7 +112,7 @@ extension AdminSettings.Model {
         form: .init(
             anonymousUsers: false, ssoTokenTTL: "172800", ssoTokenSingleUse: true, ssoAPITokenTTL: "300",
             landingURL: "https://lms.demo.example/", invalidTokenURL: "", expiredTokenURL: "",
-            allowedReturnHosts: "lms.demo.example\n*.demo.example"
+            loginURL: "https://lms.demo.example/login", allowedReturnHosts: "lms.demo.example\n*.demo.example"
         ),
         errors: [:], formError: nil, inheritedHosts: ["root.example"],
         refused: [.init(host: "lms.demo-staging.example", count: 12, lastAt: Date(timeIntervalSince1970: 1_767_225_600))]
@@ -121,7 +123,7 @@ extension AdminSettings.Model {
         form: .init(
             anonymousUsers: true, ssoTokenTTL: "\"><script>ttl</script>", ssoTokenSingleUse: false, ssoAPITokenTTL: "9223372036854775808",
             landingURL: "javascript:alert('x')\"><b>", invalidTokenURL: "</textarea><script>i</script>", expiredTokenURL: "' onmouseover='x",
-            allowedReturnHosts: "</textarea><script>alert('hosts')</script>"
+            loginURL: "\"><script>login</script>", allowedReturnHosts: "</textarea><script>alert('hosts')</script>"
         ),
         errors: ["sso_token_ttl": "<b>bad</b>", "allowed_return_hosts": "'</textarea><script>e</script>' is not valid"],
         formError: "<script>form</script>", inheritedHosts: ["<i>root</i>"],

@@ -2,6 +2,11 @@ import Foundation
 import PorticoCore
 
 extension AdminSettings {
+    static let loginURLHint = """
+        Where a partner app's OpenID Connect sign-in sends members who are not signed in (return_to is added); \
+        its host must be an allowed return host. Empty clears it.
+        """
+
     static func view(_ model: Model) -> HTML {
         let csrf = model.admin.csrf
         let form = model.form
@@ -67,6 +72,9 @@ extension AdminSettings {
                            error: error(.invalidTokenURL), type: "url", hint: "Where a used sign-in link goes. Empty clears it."))
             \(Layout.field("Expired token URL", name: Organizations.Field.expiredTokenURL.rawValue, value: form.expiredTokenURL,
                            error: error(.expiredTokenURL), type: "url", hint: "Where an expired sign-in link goes. Empty clears it."))
+            \(Layout.field("Login URL", name: Organizations.Field.loginURL.rawValue, value: form.loginURL,
+                           error: error(.loginURL), type: "url",
+                           hint: Self.loginURLHint))
             \(hosts)
             <button>Save settings</button>
             </form></section>

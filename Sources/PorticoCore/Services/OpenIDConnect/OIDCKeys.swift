@@ -2,6 +2,7 @@ import Crypto
 import FluentKit
 import Foundation
 import JWTKit
+import Logging
 import NIOConcurrencyHelpers
 import SQLKit
 import CryptoExtras
@@ -52,15 +53,19 @@ public final class OIDCKeys: Sendable {
     private let configuredSecret: String?
     private let store: PorticoStore
     private let clock: @Sendable () -> Date
+    private let logger: Logger
     private let cached = NIOLockedValueBox<(set: KeySet, loadedAt: Date)?>(nil)
     /// The read in progress: concurrent callers wait for the same one (on a cold start a
     /// burst of token requests would otherwise each read, and each make a first key).
     private let loading = NIOLockedValueBox<Task<KeySet, any Error>?>(nil)
 
-    public init(configuredSecret: String?, store: PorticoStore, clock: @escaping @Sendable () -> Date) {
+    public init(
+        configuredSecret: String?, store: PorticoStore, clock: @escaping @Sendable () -> Date, logger: Logger = Logger(label: "portico.oidc")
+    ) {
         self.configuredSecret = configuredSecret
         self.store = store
         self.clock = clock
+        self.logger = logger
     }
 
     /// The current keys: from memory when read less than 10 seconds ago.
@@ -118,18 +123,27 @@ public final class OIDCKeys: Sendable {
 
     private func load(now: Date) async throws -> KeySet {
         let sealing = try await sealingKey()
-        var keys = try await read(now: now, sealing: sealing)
+        var (keys, unreadable) = try await read(now: now, sealing: sealing)
+        if !unreadable.isEmpty {
+            logger.warning("OpenID Connect signing keys sealed under another PORTICO_SECRET are left out of the JWKS", metadata: [
+                "kids": .string(unreadable.joined(separator: ",")),
+            ])
+        }
         if !keys.contains(where: { $0.retiredAt == nil }) {
-            // First start (or every key retired by hand): make one. Two instances doing this
-            // at once meet at the unique index on the current key; the loser reads the winner's.
+            // First start, or the current key cannot be read (PORTICO_SECRET changed): make one,
+            // retiring an unreadable current key. Two instances doing this at once meet at the
+            // unique index on the current key; the loser reads the winner's.
             let (der, kid) = try Self.generate()
             let sealed = try Self.seal(der, kid: kid, key: sealing)
             do {
-                try await store.write { db in try await Self.insert(kid: kid, sealed: sealed, now: now, on: db.sql) }
+                try await store.write { db in
+                    try await db.sql.raw("UPDATE oidc_keys SET retired_at = \(bind: now) WHERE retired_at IS NULL").run()
+                    try await Self.insert(kid: kid, sealed: sealed, now: now, on: db.sql)
+                }
             } catch {
-                guard try await read(now: now, sealing: sealing).contains(where: { $0.retiredAt == nil }) else { throw error }
+                guard try await read(now: now, sealing: sealing).keys.contains(where: { $0.retiredAt == nil }) else { throw error }
             }
-            keys = try await read(now: now, sealing: sealing)
+            keys = try await read(now: now, sealing: sealing).keys
         }
         guard let current = keys.first(where: { $0.retiredAt == nil }) else { throw OIDCKeyError.noCurrentKey }
         let published = [current] + keys.filter { $0.retiredAt != nil }
@@ -140,21 +154,28 @@ public final class OIDCKeys: Sendable {
         return KeySet(current: current, published: published, collection: collection, jwks: try published.map { try $0.publicJWK })
     }
 
-    /// The current key and the keys retired less than 24 hours ago, newest first.
-    private func read(now: Date, sealing: SymmetricKey) async throws -> [Key] {
+    /// The current key and the keys retired less than 24 hours ago, newest first; and the
+    /// kids of those that do not open under this `PORTICO_SECRET`.
+    private func read(now: Date, sealing: SymmetricKey) async throws -> (keys: [Key], unreadable: [String]) {
         let since = now.addingTimeInterval(-Self.retiredKeyLifetime)
         let rows = try await store.sql.raw("""
             SELECT kid, sealed_private_key, created_at, retired_at FROM oidc_keys \
             WHERE retired_at IS NULL OR retired_at > \(bind: since) ORDER BY created_at DESC
             """).all()
-        return try rows.map { row in
+        var keys: [Key] = []
+        var unreadable: [String] = []
+        for row in rows {
             let kid = try row.decode(column: "kid", as: String.self)
-            let der = try Self.open(try row.decode(column: "sealed_private_key", as: String.self), kid: kid, key: sealing)
-            return Key(
+            guard let der = try? Self.open(try row.decode(column: "sealed_private_key", as: String.self), kid: kid, key: sealing) else {
+                unreadable.append(kid)
+                continue
+            }
+            keys.append(Key(
                 kid: kid, privateKey: try JWTKit.Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(derRepresentation: der)),
                 createdAt: try row.decode(column: "created_at", as: Date.self), retiredAt: try row.decode(column: "retired_at", as: Date?.self)
-            )
+            ))
         }
+        return (keys, unreadable)
     }
 
     private static func insert(kid: String, sealed: String, now: Date, on sql: any SQLDatabase) async throws {
@@ -214,7 +235,7 @@ public enum OIDCKeyError: Error, CustomStringConvertible {
         switch self {
         case .noCurrentKey: "no current OpenID Connect signing key"
         case .sealing: "could not encrypt the OpenID Connect signing key"
-        case .unreadable(let kid): "the OpenID Connect signing key \(kid) cannot be decrypted: PORTICO_SECRET is not the one it was made under"
+        case .unreadable(let kid): "the OpenID Connect signing key \(kid) cannot be decrypted under this PORTICO_SECRET"
         }
     }
 }

@@ -346,8 +346,12 @@ extension OpenIDConnect {
         public init(user: UserRecord, orgSlug: String, scopes: [String]) {
             sub = user.id.uuidString.lowercased()
             if scopes.contains("profile") {
-                let given = user.firstName.flatMap { $0.isEmpty ? nil : $0 }
-                let family = user.lastName.flatMap { $0.isEmpty ? nil : $0 }
+                // A name of only spaces is no name.
+                func present(_ text: String?) -> String? {
+                    text.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+                }
+                let given = present(user.firstName)
+                let family = present(user.lastName)
                 let joined = [given, family].compactMap { $0 }.joined(separator: " ")
                 name = joined.isEmpty ? user.partnerID : joined
                 givenName = given

@@ -77,13 +77,39 @@ public enum OpenIDConnect {
     /// A redirect or post-logout redirect URI that may be registered: https, or http on
     /// `127.0.0.1`, `[::1]` or `localhost`; no fragment, no userinfo, nothing unclean.
     public static func isValidRedirectURI(_ uri: String) -> Bool {
-        guard SafeText.isCleanURL(uri), !uri.contains("#"),
+        guard uri.utf8.count <= maxRedirectURIBytes, uri.unicodeScalars.allSatisfy(\.isASCII), SafeText.isCleanURL(uri), !uri.contains("#"),
+              uri.removingPercentEncoding != nil,  // every % starts a valid escape, and they decode to UTF-8
               let c = URLComponents(string: uri), let scheme = c.scheme, scheme == "https" || scheme == "http",
               c.percentEncodedUser == nil, c.percentEncodedPassword == nil, c.fragment == nil,
-              let host = c.percentEncodedHost, !host.isEmpty
+              let host = c.percentEncodedHost, isRedirectHost(host), c.port.map({ (1...65535).contains($0) }) ?? true,
+              !c.percentEncodedPath.split(separator: "/", omittingEmptySubsequences: false).contains(where: { $0 == "." || $0 == ".." })
         else { return false }
+        if let query = c.percentEncodedQuery {
+            // A registered query is kept and the response's parameters appended: it may not
+            // hold one of them, nor be undecodable.
+            let registered = Parameters(formEncoded: query)
+            guard !registered.malformed, registered.names.isDisjoint(with: responseParameterNames) else { return false }
+        }
         return scheme == "https" || ["127.0.0.1", "[::1]", "localhost"].contains(host)
     }
+
+    /// A DNS name of letters, digits, `-` and `.` (no empty label, no trailing dot), or an
+    /// IP address literal (`[…]` for IPv6).
+    static func isRedirectHost(_ host: String) -> Bool {
+        if host.hasPrefix("[") {
+            return host.hasSuffix("]") && IPAddress(String(host.dropFirst().dropLast())).map { !$0.isIPv4 } == true
+        }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+        return !host.isEmpty && host.utf8.count <= 253 && labels.allSatisfy { label in
+            !label.isEmpty && label.utf8.count <= 63 && label.utf8.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 45 }
+        }
+    }
+
+    /// The longest redirect or post-logout redirect URI an app may register.
+    public static let maxRedirectURIBytes = 2048
+
+    /// What Portico adds to a redirect URI's query (RFC 6749 §4.1.2, RFC 9207, Core §5.2 of logout).
+    public static let responseParameterNames: Set<String> = ["code", "state", "iss", "error", "error_description", "error_uri"]
 
     public static func decodeList(_ json: String) -> [String] {
         (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
@@ -99,39 +125,57 @@ public enum OpenIDConnect {
     /// twice is an error in OAuth). A parameter sent without a value counts as not sent
     /// (RFC 6749 §3.1).
     public struct Parameters: Sendable {
+        /// Every non-empty value of each name.
         public private(set) var values: [String: [String]] = [:]
-        /// The text was not valid percent-encoding.
+        /// How many times each name was sent, empty values included: a parameter sent
+        /// twice is an error even when one of the two is empty.
+        private var counts: [String: Int] = [:]
+        /// The text was not valid percent-encoding (or not UTF-8).
         public private(set) var malformed = false
+        /// The names whose value did not decode (nil when a name itself did not).
+        public private(set) var malformedNames: Set<String>? = []
 
         public init(_ pairs: [(String, String)]) {
-            for (name, value) in pairs where !value.isEmpty { values[name, default: []].append(value) }
+            for (name, value) in pairs {
+                counts[name, default: 0] += 1
+                if !value.isEmpty { values[name, default: []].append(value) }
+            }
         }
 
         /// `a=1&b=2` (a query or an `application/x-www-form-urlencoded` body).
         public init(formEncoded text: String) {
             var pairs: [(String, String)] = []
-            var malformed = false
+            var malformedNames: Set<String>? = []
             for part in text.split(separator: "&", omittingEmptySubsequences: true) {
                 let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 func decode(_ s: Substring) -> String? { String(s).replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
-                guard let name = decode(pieces[0]), let value = pieces.count > 1 ? decode(pieces[1]) : "" else {
-                    malformed = true
+                guard let name = decode(pieces[0]) else {
+                    malformedNames = nil
+                    continue
+                }
+                guard let value = pieces.count > 1 ? decode(pieces[1]) : "" else {
+                    malformedNames?.insert(name)
                     continue
                 }
                 pairs.append((name, value))
             }
             self.init(pairs)
-            self.malformed = malformed
+            self.malformedNames = malformedNames
+            self.malformed = malformedNames?.isEmpty != true
         }
 
+        /// The value of `name`; a parameter sent without a value counts as not sent (RFC 6749 §3.1).
         public subscript(_ name: String) -> String? { values[name]?.first }
 
         /// The first name, of `names`, given more than once.
         public func repeated(among names: [String]? = nil) -> String? {
-            (names ?? values.keys.sorted()).first { (values[$0]?.count ?? 0) > 1 }
+            (names ?? counts.keys.sorted()).first { (counts[$0] ?? 0) > 1 }
         }
 
         public func has(_ name: String) -> Bool { values[name] != nil }
+
+        /// Every name sent, with or without a value.
+        public var names: Set<String> { Set(counts.keys) }
 
         public var isEmpty: Bool { values.isEmpty }
     }
@@ -203,9 +247,17 @@ public enum OpenIDConnect {
     /// The longest `state` or `nonce` kept and sent back.
     public static let maxEchoedBytes = 4096
 
+    /// `value` if it may be sent back to the client (a `state`, a `nonce`): at most
+    /// `maxEchoedBytes`, no control character. A refused one is never echoed.
+    public static func echoable(_ value: String?) -> String? {
+        guard let value, value.utf8.count <= maxEchoedBytes, !value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+        else { return nil }
+        return value
+    }
+
     /// Step 1, before any lookup: the client_id and redirect_uri as sent.
     public static func clientAndRedirect(_ p: Parameters) -> Result<(clientID: String, redirectURI: String), PageError> {
-        if p.malformed { return .failure(.malformed) }
+        if p.malformedNames.map({ !$0.isDisjoint(with: ["client_id", "redirect_uri"]) }) ?? true { return .failure(.malformed) }
         if let name = p.repeated(among: ["client_id", "redirect_uri"]) { return .failure(.repeated(name)) }
         guard let clientID = p["client_id"] else { return .failure(.missingClientID) }
         guard let redirectURI = p["redirect_uri"] else { return .failure(.missingRedirectURI) }
@@ -221,14 +273,13 @@ public enum OpenIDConnect {
 
     /// Step 2: everything about the request itself, in the table's order.
     public static func validate(_ p: Parameters, client: Client, redirectURI: String) -> Result<AuthorizationRequest, AuthorizationError> {
+        if let name = p.malformedNames?.sorted().first { return .failure(.invalidRequest("the parameter \(name) is not valid URL encoding")) }
         if let name = p.repeated() { return .failure(.invalidRequest("the parameter \(name) was given more than once")) }
         guard let responseType = p["response_type"] else { return .failure(.invalidRequest("response_type is missing")) }
         guard responseType == "code" else { return .failure(.init("unsupported_response_type", "only response_type=code is supported")) }
         if let mode = p["response_mode"], mode != "query" { return .failure(.invalidRequest("only response_mode=query is supported")) }
-        for name in ["state", "nonce"] {
-            if let value = p[name], value.utf8.count > maxEchoedBytes || value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
-                return .failure(.invalidRequest("\(name) must be at most \(maxEchoedBytes) bytes, without control characters"))
-            }
+        for name in ["state", "nonce"] where p[name] != nil && echoable(p[name]) == nil {
+            return .failure(.invalidRequest("\(name) must be at most \(maxEchoedBytes) bytes, without control characters"))
         }
         var prompt: Prompt?
         if let raw = p["prompt"] {
@@ -283,7 +334,11 @@ public enum OpenIDConnect {
     public static func redirect(_ uri: String, adding parameters: [(String, String?)]) -> String {
         let query = parameters.compactMap { name, value in value.map { "\(name)=\(formEncode($0))" } }.joined(separator: "&")
         guard !query.isEmpty else { return uri }
-        return uri + (uri.contains("?") ? (uri.hasSuffix("?") || uri.hasSuffix("&") ? "" : "&") : "?") + query
+        // A fragment (an org's login URL may have one) stays last.
+        let base = uri.firstIndex(of: "#").map { uri[..<$0] } ?? uri[...]
+        let fragment = uri[base.endIndex...]
+        let separator = base.contains("?") ? (base.hasSuffix("?") || base.hasSuffix("&") ? "" : "&") : "?"
+        return String(base) + separator + query + String(fragment)
     }
 
     /// Percent-encodes all but RFC 3986's unreserved characters.
