@@ -32,6 +32,8 @@ public struct PorticoConfig: Sendable {
     public var trustedProxies: [CIDR]
     public var metricsToken: String?
     public var eventRetentionDays: Int
+    /// How often retention runs (`PORTICO_RETENTION_INTERVAL`, seconds; `Retention`).
+    public var retentionInterval: Int = 300
     public var logLevel: Logger.Level
     /// `LOG_FORMAT`: `text` (the default) or `json`, one object per line.
     public var logFormat: LogFormat = .text
@@ -180,6 +182,11 @@ public struct PorticoConfig: Sendable {
         if let days = value("PORTICO_EVENT_RETENTION_DAYS") {
             if let d = Int(days), (1...36_500).contains(d) { config.eventRetentionDays = d } else {
                 problems.append("PORTICO_EVENT_RETENTION_DAYS must be a whole number of days, 1 to 36500")
+            }
+        }
+        if let seconds = value("PORTICO_RETENTION_INTERVAL") {
+            if let n = Int(seconds), (1...86_400).contains(n) { config.retentionInterval = n } else {
+                problems.append("PORTICO_RETENTION_INTERVAL must be a whole number of seconds, 1 to 86400")
             }
         }
         if let level = value("LOG_LEVEL") {

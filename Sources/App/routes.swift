@@ -80,7 +80,9 @@ func routes(_ app: Application) throws {
     Surface(app, errors: .json).on(.GET, .getUserID, use: Launch.getUserID)
 
     // OpenID Connect provider (SPEC §10): pages for the browser, OAuth's JSON for clients
-    let oidcPages = Surface(app, errors: .page)
+    // Authorization and logout answer a NUL as OAuth does (an error back to the client, or
+    // the signed-out page), so the input guard leaves it to them.
+    let oidcPages = Surface(app, errors: .page, readsNUL: true)
     let oauth = Surface(app, errors: .oauth)
     oauth.on(.GET, .openIDConfiguration, use: OIDC.discovery)
     oauth.on(.GET, .oauthJWKS, use: OIDC.jwks)
@@ -139,14 +141,19 @@ func routes(_ app: Application) throws {
 struct Surface {
     let builder: any RoutesBuilder
     let errors: ErrorFormat
+    /// The handlers judge every value they read themselves, NUL included, and answer in
+    /// their protocol's terms (`InputGuardMiddleware` leaves a NUL in the body to them).
+    var readsNUL = false
 
-    init(_ builder: any RoutesBuilder, errors: ErrorFormat) {
+    init(_ builder: any RoutesBuilder, errors: ErrorFormat, readsNUL: Bool = false) {
         self.builder = builder
         self.errors = errors
+        self.readsNUL = readsNUL
     }
 
     func on(_ method: HTTPMethod, _ url: SiteURL, use handler: @escaping @Sendable (Request) async throws -> some AsyncResponseEncodable) {
         let route = builder.on(method, url.pathComponents, use: handler)
         route.userInfo[ErrorFormat.userInfoKey] = errors
+        if readsNUL { route.userInfo[InputGuardMiddleware.readsNULKey] = true }
     }
 }

@@ -23,7 +23,7 @@ struct BenchSeedCommand: AsyncParsableCommand {
             organization with test users, pre-issued sign-in tokens and launch codes, and events. Portico never \
             needs it; do not run it against a database that matters.
             """,
-        subcommands: [SeedUsers.self, SeedSSOTokens.self, SeedLaunchCodes.self, SeedOIDC.self, SeedEvents.self]
+        subcommands: [SeedUsers.self, SeedSSOTokens.self, SeedLaunchCodes.self, SeedOIDC.self, SeedEvents.self, SeedHistory.self]
     )
 
     /// Rows per INSERT statement (a few binds each: far below SQLite's and PostgreSQL's bind limits).
@@ -492,6 +492,77 @@ struct BenchSeedCommand: AsyncParsableCommand {
                 }
                 if json { try Output.json(result) } else {
                     Output.line("\(result.appended) events; first commit at \(result.firstCommitAt), last at \(result.lastCommitAt) (unix seconds)")
+                }
+            }
+        }
+    }
+
+    // MARK: - history
+
+    struct SeedHistory: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "history",
+            abstract: "What a year of use leaves: per user, expired SSO tokens and user.updated events spread over the past days. Benchmark only."
+        )
+
+        @Option(help: "Slug of the organization.") var org: String
+        @Option(name: .customLong("tokens-per-user"), help: "Expired SSO tokens per user.") var tokensPerUser: Int = 3
+        @Option(name: .customLong("events-per-user"), help: "Events per user.") var eventsPerUser: Int = 10
+        @Option(help: "How far back the history goes, in days (events past the retention window are due for purging).")
+        var days: Int = 365
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            guard (0...100).contains(tokensPerUser), (0...1000).contains(eventsPerUser) else {
+                throw ValidationError("--tokens-per-user must be 0 to 100, --events-per-user 0 to 1000")
+            }
+            guard (3...3650).contains(days) else { throw ValidationError("--days must be 3 to 3650") }
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                let started = Date()
+                let (tokens, events) = try await withPortico { portico -> (Int, Int) in
+                    let organization = try await BenchSeedCommand.organization(org, portico)
+                    let orgID = try organization.requireID()
+                    let members = try await BenchSeedCommand.members(orgID: orgID, on: portico.store.sql)
+                    let now = portico.clock.now()
+                    let span = TimeInterval(days) * 86_400
+                    // Spread evenly over the span, oldest first, ending two days ago (all expired).
+                    @Sendable func when(_ i: Int, of n: Int) -> Date { now.addingTimeInterval(-span + (span - 2 * 86_400) * Double(i) / Double(max(n, 1))) }
+                    let tokenCount = members.count * tokensPerUser
+                    var done = 0
+                    while done < tokenCount {
+                        let n = min(BenchSeedCommand.rowsPerTransaction, tokenCount - done)
+                        try await portico.hotPaths.insertTokens((done..<done + n).map { i in
+                            let member = members[i % members.count]
+                            let issued = when(i, of: tokenCount)
+                            return IssuedToken(
+                                tokenHash: Secrets.sha256Hex(Secrets.hex(byteCount: 16)), userID: member.userID, subscriptionID: member.subscriptionID,
+                                singleUse: true, expiresAt: issued.addingTimeInterval(TimeInterval(organization.ssoTokenTTL)), createdAt: issued
+                            )
+                        })
+                        done += n
+                    }
+                    let eventCount = members.count * eventsPerUser
+                    done = 0
+                    while done < eventCount {
+                        let n = min(BenchSeedCommand.rowsPerTransaction, eventCount - done)
+                        let first = done
+                        try await portico.store.write { db in
+                            for i in first..<first + n {
+                                let member = members[i % members.count]
+                                try await Outbox.append(
+                                    .userUpdated, orgID: orgID, userID: member.userID, data: ["bench": "history"], at: when(i, of: eventCount), on: db
+                                )
+                            }
+                        }
+                        done += n
+                    }
+                    return (tokenCount, eventCount)
+                }
+                if json { try Output.json(["tokens": tokens, "events": events]) } else {
+                    Output.line("\(tokens) expired SSO tokens and \(events) events over \(days) days in \(BenchSeedCommand.seconds(since: started))")
                 }
             }
         }

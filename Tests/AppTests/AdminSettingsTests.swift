@@ -278,7 +278,7 @@ struct AdminSettingsTests {
             clock.advance(by: 31 * 86_400)
             let since = clock.now().addingTimeInterval(-RefusedReturnHosts.window)
             #expect(try await RefusedReturnHosts.recent(orgID: acmeID, since: since, on: t.store.db).isEmpty)
-            try await EventRetention.purge(before: clock.now().addingTimeInterval(-30 * 86_400), store: t.store)
+            try await BackgroundJobs.purgeExpired(t.portico)
             #expect(try await t.count("refused_return_hosts") == 0)
             await RefusedReturnHosts.record(["https://fresh.example/"], orgID: acmeID, now: clock.now(), store: t.store)
             #expect(try await RefusedReturnHosts.recent(orgID: acmeID, since: since, on: t.store.db).map(\.host) == ["fresh.example"])

@@ -310,6 +310,34 @@ struct OIDCAuthorizeTests {
         }
     }
 
+    @Test("a pending authorization counts against the client address's failure budget; a NUL in a POST is the handler's to judge")
+    func pendingBudgetAndNUL() async throws {
+        try await TestApp.run(adjust: { $0.failureLimit = .init(perSecond: 0.001, burst: 3) }) { t in
+            let rp = try await RP.make(t)
+            for _ in 0..<3 {
+                let r = try await t.send(.GET, rp.authorizeQuery(), from: "203.0.113.9")
+                #expect(r.status == .found && r.headers.first(name: .location)?.hasPrefix(RP.loginURL) == true)
+            }
+            let refused = try await t.send(.GET, rp.authorizeQuery(), from: "203.0.113.9")
+            #expect(refused.status == .tooManyRequests && refused.headers.first(name: .retryAfter) != nil)
+            #expect(try await t.count("oidc_pending_authorizations") == 3)
+            #expect(try await t.send(.GET, rp.authorizeQuery(), from: "203.0.113.10").status == .found, "another address has its own budget")
+
+            let (_, cookie) = try await rp.code(t)
+            let form = [("Content-Type", "application/x-www-form-urlencoded"), ("Cookie", cookie)]
+            let body = String(rp.authorizeQuery(["state": nil]).dropFirst("/oauth/authorize?".count))
+            let nulState = try await t.send(.POST, "/oauth/authorize", body: body + "&state=s%00", headers: form)
+            let refusedState = try #require(nulState.headers.first(name: .location))
+            #expect(try RP.query("error", refusedState) == "invalid_request")
+            #expect(URLComponents(string: refusedState)?.queryItems?.contains { $0.name == "state" } == false)
+            let nulElsewhere = try await t.send(.POST, "/oauth/authorize", body: body + "&x=%00", headers: form)
+            #expect(nulElsewhere.headers.first(name: .location)?.hasPrefix(RP.redirectURI + "&code=") == true, "an unknown parameter is ignored")
+            let logout = try await t.send(.POST, "/oauth/logout", body: "state=%00", headers: form)
+            #expect(logout.status == .ok)
+            #expect(try await t.page("/members/dashboard", cookie: cookie).status == .unauthorized, "the session ended")
+        }
+    }
+
     @Test("POST /oauth/authorize takes the form body; hostile values never give a 5xx")
     func postAndHostileInput() async throws {
         try await TestApp.run { t in

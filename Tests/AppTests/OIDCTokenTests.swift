@@ -139,6 +139,16 @@ struct OIDCTokenTests {
             // client_secret_post works too.
             let (code2, _) = try await rp.code(t)
             #expect(try await rp.exchange(t, code: code2, auth: .post).status == .ok)
+            // Media types are case-insensitive, parameters allowed; other types are refused.
+            let (upperCode, _) = try await rp.code(t)
+            let upperForm = [("grant_type", "authorization_code"), ("code", upperCode), ("redirect_uri", RP.redirectURI)]
+            expect(try await rp.post(t, "/oauth/token", upperForm, headers: [("Content-Type", "*/*")]), "invalid_request", .badRequest, "*/*")
+            let upper = try await rp.post(t, "/oauth/token", upperForm, headers: [("Content-Type", "APPLICATION/X-WWW-FORM-URLENCODED; Charset=UTF-8")])
+            #expect(upper.status == .ok, "\(upper.text)")
+            // Too many fields: 413 saying so.
+            let many = try await rp.post(t, "/oauth/token", upperForm + (0..<1001).map { ("p\($0)", "1") })
+            #expect(many.status == .payloadTooLarge && many.json["error_description"].string?.contains("at most 1000 fields") == true)
+            #expect(try await t.send(.GET, "/oauth/token").json["error"].string == "invalid_request", "another method: OAuth's JSON")
             // Expired, and a refresh token without offline_access.
             let (code3, _) = try await rp.code(t)
             t.clock.advance(by: 61)
@@ -232,12 +242,18 @@ struct OIDCTokenTests {
             #expect(claims.authTime == firstClaims.authTime && claims.iat == firstClaims.iat + 600)
             let access2 = try #require(second.json["access_token"].string)
             #expect(try await rp.userInfo(t, access2).json.keys == ["sub"], "the narrowed scope")
+            // The refresh token keeps the original grant: without openid is refused; omitted, the whole grant comes back.
+            let noOpenID = try await rp.post(t, "/oauth/token", [("grant_type", "refresh_token"), ("refresh_token", r2), ("scope", "offline_access")])
+            #expect(noOpenID.json["error"].string == "invalid_scope")
+            let third = try await rp.post(t, "/oauth/token", [("grant_type", "refresh_token"), ("refresh_token", r2)])
+            #expect(third.json["scope"].string == "openid email offline_access")
+            let r3 = try #require(third.json["refresh_token"].string)
 
             // r1 again: refused, and the whole family (r2, both access tokens) is revoked.
             let reuse = try await rp.post(t, "/oauth/token", [("grant_type", "refresh_token"), ("refresh_token", r1)])
             #expect(reuse.json["error"].string == "invalid_grant")
             #expect(try await rp.userInfo(t, access2).status == .unauthorized)
-            #expect(try await rp.post(t, "/oauth/token", [("grant_type", "refresh_token"), ("refresh_token", r2)]).json["error"].string == "invalid_grant")
+            #expect(try await rp.post(t, "/oauth/token", [("grant_type", "refresh_token"), ("refresh_token", r3)]).json["error"].string == "invalid_grant")
             #expect(try await t.count("oidc_tokens", where: "revoked_at IS NULL") == 0)
         }
     }
@@ -261,6 +277,8 @@ struct OIDCTokenTests {
                 let r = try await rp.userInfo(t, bad)
                 #expect(r.status == .unauthorized && r.headers.first(name: .wwwAuthenticate)?.contains(#"error="invalid_token""#) == true)
             }
+            let alsoQuery = try await t.send(.GET, "/oauth/userinfo?access_token=\(access)", headers: [("Authorization", "Bearer \(access)")])
+            #expect(alsoQuery.status == .badRequest && alsoQuery.json["error"].string == "invalid_request", "the query beside the header")
             let twice = try await t.send(.GET, "/oauth/userinfo", headers: [("Authorization", "Bearer \(access)"), ("Authorization", "Bearer \(access)")])
             #expect(twice.status == .badRequest && twice.json["error"].string == "invalid_request", "two Authorization headers")
             let nul = try await t.send(.POST, "/oauth/userinfo", body: "access_token=\(access)&x=%00", headers: form)
@@ -403,6 +421,23 @@ struct OIDCTokenTests {
             let theirs = try await stranger.keySet()
             #expect(theirs.jwks.map(\.kid) == [theirs.current.kid] && theirs.current.kid != kid)
             #expect(try await t.count("oidc_keys", where: "retired_at IS NULL") == 1)
+        }
+    }
+
+    @Test("instances making the first key at once end with one key, the same for all of them")
+    func firstKeyRace() async throws {
+        try await TestApp.run { t in
+            let secret = t.portico.config.secret
+            for round in 0..<5 {
+                try await t.sql.raw("DELETE FROM oidc_keys").run()
+                let instances = (0..<4).map { _ in OIDCKeys(configuredSecret: secret, store: t.store, clock: { t.clock.now() }) }
+                let kids = try await withThrowingTaskGroup(of: [String].self) { group in
+                    for keys in instances { group.addTask { try await keys.keySet().jwks.map(\.kid) } }
+                    return try await group.reduce(into: [[String]]()) { $0.append($1) }
+                }
+                #expect(try await t.count("oidc_keys") == 1, "round \(round): one key row")
+                #expect(Set(kids).count == 1 && kids.allSatisfy { $0.count == 1 }, "round \(round): \(kids)")
+            }
         }
     }
 }

@@ -4,8 +4,9 @@ import Vapor
 
 /// The background work of `portico serve` and `portico worker`: the webhook
 /// delivery worker, deleting anonymous users whose 24 hours have passed (with
-/// `user.expired`, once a minute, with sign-in attempts past the throttle's window) and purging events and delivery history past
-/// `PORTICO_EVENT_RETENTION_DAYS` (once an hour). Stops with the application.
+/// `user.expired`, once a minute, with sign-in attempts past the throttle's window) and
+/// retention every `PORTICO_RETENTION_INTERVAL` seconds (`Retention`: expired sessions, tokens and codes, events and
+/// delivery history past `PORTICO_EVENT_RETENTION_DAYS`). Stops with the application.
 final class BackgroundJobs: LifecycleHandler, @unchecked Sendable {
     private let webhookWorker: Bool
     private var tasks: [Task<Void, Never>] = []
@@ -36,15 +37,32 @@ final class BackgroundJobs: LifecycleHandler, @unchecked Sendable {
         tasks.append(Task {
             while !Task.isCancelled {
                 do {
-                    let cutoff = portico.clock.now().addingTimeInterval(-TimeInterval(portico.config.eventRetentionDays) * 86400)
-                    let purged = try await EventRetention.purge(before: cutoff, store: portico.store)
-                    if purged > 0 { logger.info("purged events past the retention window", metadata: ["count": .stringConvertible(purged)]) }
+                    let report = try await Self.purgeExpired(portico)
+                    if report.total > 0 {
+                        logger.info("retention purged expired rows", metadata: [
+                            "deleted": .string(report.deleted.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),
+                            "batches": .stringConvertible(report.batches), "longest_hold_ms": .stringConvertible(report.longestHold.inMilliseconds),
+                        ])
+                    }
                 } catch {
-                    logger.error("event purge failed: \(String(reflecting: error))")
+                    logger.error("retention purge failed: \(String(reflecting: error))")
                 }
-                try? await Task.sleep(for: .seconds(3600))
+                try? await Task.sleep(for: .seconds(portico.config.retentionInterval))
             }
         })
+    }
+
+    /// Deletes everything past its retention (`Retention`), events past
+    /// `PORTICO_EVENT_RETENTION_DAYS`, each batch's hold recorded in the metrics.
+    @discardableResult
+    static func purgeExpired(_ portico: PorticoServices) async throws -> Retention.Report {
+        let now = portico.clock.now()
+        let eventCutoff = now.addingTimeInterval(-TimeInterval(portico.config.eventRetentionDays) * 86400)
+        try await RefusedReturnHosts.purge(before: eventCutoff, store: portico.store)
+        let metrics = portico.metrics
+        return try await Retention.purge(Retention.kinds(now: now, eventCutoff: eventCutoff), store: portico.store) { kind, rows, hold in
+            metrics.recordRetentionBatch(kind: kind, rows: rows, hold: hold)
+        }
     }
 
     func shutdownAsync(_ app: Application) async {

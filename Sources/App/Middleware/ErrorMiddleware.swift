@@ -20,12 +20,16 @@ enum ErrorFormat: Sendable {
 
     static let userInfoKey = "portico.error_format"
 
+    /// The OpenID Connect endpoints clients call: another method there is answered in OAuth's JSON.
+    static let oauthPaths: Set<String> = Set([SiteURL.oauthToken, .oauthRevoke, .oauthUserInfo, .oauthJWKS, .openIDConfiguration].map(\.path))
+
     /// The format for this request, resolved for the fallback route.
     static func of(_ request: Request) -> ErrorFormat {
         switch request.route?.userInfo[userInfoKey] as? ErrorFormat ?? .unmatched {
         case .unmatched:
             let path = request.url.path.lowercased()
             if SSOAPI.isSSOAPIPath(path) { return .ssoAPI }
+            if oauthPaths.contains(path) { return .oauth }
             return path.hasPrefix("/api/") || path == "/api" ? .json : .page
         case let format:
             return format
@@ -156,7 +160,10 @@ struct APIError: Error {
             self = .invalidJSON("the body is not valid JSON for this endpoint")
         case let e as any AbortError:
             switch e.status {
-            case .payloadTooLarge: self = APIError(.payloadTooLarge, "payload_too_large", "the body is larger than 1 MiB")
+            case .payloadTooLarge:
+                // A refusal with a reason of its own (too many form fields) keeps it.
+                let message = e.reason == e.status.reasonPhrase ? "the body is larger than 1 MiB" : e.reason
+                self = APIError(.payloadTooLarge, "payload_too_large", message)
             case .notFound: self = .notFound()
             case .unauthorized: self = .unauthorized
             case .methodNotAllowed: self = APIError(.methodNotAllowed, "method_not_allowed", "method not allowed")

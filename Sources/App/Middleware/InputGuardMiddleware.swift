@@ -15,6 +15,8 @@ import Vapor
 /// bodies, which no endpoint takes, are refused (`415`) before anything parses them.
 struct InputGuardMiddleware: Middleware {
     static let nulRefused = Abort(.unprocessableEntity, reason: "text must not contain NUL characters (\\u0000, %00)")
+    /// A route's `userInfo` key: its handler reads a NUL in the body itself (`Surface.readsNUL`).
+    static let readsNULKey = "portico.reads_nul"
     static let maxFormFields = 1_000
     /// Brackets (`a[b][c]`, raw or `%5B`) make nested keys, which the decoder also pays
     /// for per level; Portico's forms have none.
@@ -58,7 +60,8 @@ struct InputGuardMiddleware: Middleware {
                 let bytes = body.readableBytesView
                 let isForm = request.headers.contentType == .urlEncodedForm
                 if isForm, Self.formTooComplex(bytes) { return request.eventLoop.makeFailedFuture(Self.tooManyFields) }
-                let hasNUL = isForm ? SafeText.formHasNUL(bytes) : bytes.contains(0) || SafeText.jsonHasEscapedNUL(bytes)
+                let readsNUL = request.route?.userInfo[Self.readsNULKey] as? Bool == true
+                let hasNUL = !readsNUL && (isForm ? SafeText.formHasNUL(bytes) : bytes.contains(0) || SafeText.jsonHasEscapedNUL(bytes))
                 if hasNUL { return request.eventLoop.makeFailedFuture(Self.nulRefused) }
             }
             return next.respond(to: request)

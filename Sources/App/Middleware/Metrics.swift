@@ -40,6 +40,18 @@ public final class PorticoMetrics: Sendable {
         registry.makeGauge(name: "portico_webhook_queue_depth").set(Double(depth))
     }
 
+    static let holdBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .seconds(1),
+    ]
+
+    /// One retention batch (`Retention.purge`): rows deleted of `kind`, and how long the
+    /// batch held the writer (its transaction, commit included).
+    func recordRetentionBatch(kind: String, rows: Int, hold: Duration) {
+        registry.makeCounter(name: "portico_retention_deleted_total", labels: [("kind", kind)]).increment(by: Int64(rows))
+        registry.makeDurationHistogram(name: "portico_retention_batch_hold_seconds", labels: [], buckets: Self.holdBuckets).record(hold)
+    }
+
     public func text() -> String { registry.emitToString() }
 }
 

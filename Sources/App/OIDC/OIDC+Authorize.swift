@@ -57,6 +57,15 @@ extension OIDC {
             }
             let requestID: String
             if let pending { requestID = pending.1 } else {
+                // A pending authorization is a write anyone can cause without signing in: it
+                // counts against the client address's failure budget (PORTICO_FAILURE_LIMIT).
+                if let wait = req.failureLimitWait(now: now) {
+                    let response = Layout.message(.tooManyFailures, status: .tooManyRequests)
+                    response.headers.replaceOrAdd(name: .retryAfter, value: String(wait))
+                    response.headers.cacheControl = .init(noStore: true)
+                    return response
+                }
+                req.recordFailure(now: now)
                 requestID = try await OIDCGrants.startPending(request, appID: client.appID, now: now, store: portico.store)
             }
             guard let loginURL = try await loginURL(orgID: client.orgID, on: portico.store.db) else {

@@ -90,13 +90,16 @@ extension OIDC {
             fromHeader = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         }
         var fromBody: String?
-        if req.method == .POST, req.headers.contentType?.type == "application", req.headers.contentType?.subType == "x-www-form-urlencoded" {
+        if req.method == .POST, hasFormBody(req) {
             let p = OpenIDConnect.Parameters(formEncoded: req.body.string ?? "")
             if p.malformed || p.repeated(among: ["access_token"]) != nil { return bearerError(.badRequest, "invalid_request", "the body is not valid") }
             fromBody = p["access_token"]
         }
-        if fromHeader != nil && fromBody != nil {
-            return bearerError(.badRequest, "invalid_request", "send the access token one way, not two")
+        // The query is never a way to send it (RFC 6750 §2.3 is not offered); beside another
+        // way it is refused rather than ignored, so the client learns it is leaking it.
+        let inQuery = req.queryValue("access_token") != nil
+        if [fromHeader != nil, fromBody != nil, inQuery].filter({ $0 }).count > 1 {
+            return bearerError(.badRequest, "invalid_request", "send the access token one way, not two (and never in the query)")
         }
         guard let token = fromHeader ?? fromBody else {
             let response = Response(status: .unauthorized)

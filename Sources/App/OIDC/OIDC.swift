@@ -102,19 +102,22 @@ extension OIDC {
     /// form body of a POST.
     static func parameters(_ req: Request) -> OpenIDConnect.Parameters {
         if req.method == .POST {
-            guard req.headers.contentType?.type == "application", req.headers.contentType?.subType == "x-www-form-urlencoded" else {
-                return .init([])
-            }
+            guard hasFormBody(req) else { return .init([]) }
             return .init(formEncoded: req.body.string ?? "")
         }
         return .init(formEncoded: req.url.query ?? "")
     }
 
+    /// Whether the body is `application/x-www-form-urlencoded` (media types are
+    /// case-insensitive, RFC 9110 §8.3.1; parameters such as `charset` do not matter).
+    static func hasFormBody(_ req: Request) -> Bool {
+        guard let type = req.headers.contentType else { return false }
+        return type.type.lowercased() == "application" && type.subType.lowercased() == "x-www-form-urlencoded"
+    }
+
     /// The form body of a token or revocation request (RFC 6749 §3.2: never the query).
     static func formBody(_ req: Request) -> Result<OpenIDConnect.Parameters, OpenIDConnect.TokenError> {
-        guard req.headers.contentType?.type == "application", req.headers.contentType?.subType == "x-www-form-urlencoded" else {
-            return .failure(.invalidRequest("send the parameters as application/x-www-form-urlencoded"))
-        }
+        guard hasFormBody(req) else { return .failure(.invalidRequest("send the parameters as application/x-www-form-urlencoded")) }
         let p = OpenIDConnect.Parameters(formEncoded: req.body.string ?? "")
         if p.malformed { return .failure(.invalidRequest("the body is not valid URL encoding")) }
         if let name = p.repeated() { return .failure(.invalidRequest("the parameter \(name) was given more than once")) }

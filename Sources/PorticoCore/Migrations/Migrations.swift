@@ -18,5 +18,6 @@ public enum PorticoMigrations {
         CreateLoginAttempts(),
         CreateRefusedReturnHosts(),
         AddOpenIDConnect(),
+        AddRetentionIndexes(),
     ]
 }

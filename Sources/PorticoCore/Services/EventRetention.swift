@@ -2,37 +2,9 @@ import FluentKit
 import Foundation
 import SQLKit
 
-/// Keeping events only as long as they are needed (SPEC §9): history past the
-/// retention window is purged, and a deleted user's personal data leaves the
-/// payloads that remain.
+/// A deleted user's personal data leaves the event payloads that remain (SPEC §9);
+/// history past the retention window goes with the rest of `Retention`.
 public enum EventRetention {
-    /// Deletes events created before `cutoff` with their deliveries and attempts, in
-    /// batches so no transaction holds the writer for long. Returns how many events went.
-    @discardableResult
-    public static func purge(before cutoff: Date, store: PorticoStore, batchSize: Int = 500) async throws -> Int {
-        // The refused return hosts of the settings page are history too.
-        try await RefusedReturnHosts.purge(before: cutoff, store: store)
-        var purged = 0
-        while true {
-            let count = try await store.write { db -> Int in
-                let sql = db.sql
-                let ids = try await sql.raw("""
-                    SELECT id FROM events WHERE created_at < \(bind: cutoff) ORDER BY created_at LIMIT \(unsafeRaw: String(batchSize))
-                    """).all().map { try $0.decode(column: "id", as: String.self) }
-                guard !ids.isEmpty else { return 0 }
-                let list = SQLGroupExpression(ids.map { SQLBind($0) })
-                try await sql.raw("""
-                    DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE event_id IN \(list))
-                    """).run()
-                try await sql.raw("DELETE FROM webhook_deliveries WHERE event_id IN \(list)").run()
-                try await sql.raw("DELETE FROM events WHERE id IN \(list)").run()
-                return ids.count
-            }
-            purged += count
-            if count < batchSize { return purged }
-        }
-    }
-
     /// The personal fields of a user object in an event payload.
     static let personalFields = ["email", "first_name", "last_name"]
 

@@ -94,7 +94,8 @@ struct OIDCRelyingParty {
         _ t: TestApp, _ path: String, _ form: [(String, String)], auth: Auth = .basic, headers: [(String, String)] = []
     ) async throws -> TestResponse {
         var fields = form
-        var all = [("Content-Type", "application/x-www-form-urlencoded")] + headers
+        // `headers` may name its own Content-Type; an Authorization there is sent beside auth's.
+        var all = headers.contains { $0.0.lowercased() == "content-type" } ? headers : [("Content-Type", "application/x-www-form-urlencoded")] + headers
         switch auth {
         case .basic: all.append(("Authorization", "Basic " + Data("\(clientID):\(secret ?? "")".utf8).base64EncodedString()))
         case .post: fields += [("client_id", clientID), ("client_secret", secret ?? "")]

@@ -145,26 +145,4 @@ public enum OIDCGrants {
     /// How long spent codes and dead tokens are kept after they expire: a code presented
     /// again within a day still revokes what it issued.
     public static let keptAfterExpiry: TimeInterval = 86400
-
-    /// Deletes expired pending authorizations, and codes and tokens a day past expiry,
-    /// in batches; returns how many rows went.
-    @discardableResult
-    public static func purge(now: Date, store: PorticoStore, batchSize: Int = 1000) async throws -> Int {
-        let cutoff = now.addingTimeInterval(-keptAfterExpiry)
-        var removed = 0
-        for (table, limit) in [("oidc_pending_authorizations", now), ("oidc_codes", cutoff), ("oidc_tokens", cutoff)] {
-            while true {
-                let ids = try await store.sql.raw("""
-                    SELECT id FROM \(unsafeRaw: table) WHERE expires_at < \(bind: limit) LIMIT \(unsafeRaw: String(batchSize))
-                    """).all().map { try $0.decode(column: "id", as: UUID.self) }
-                if ids.isEmpty { break }
-                try await store.write { db in
-                    try await db.sql.delete(from: table).where("id", .in, ids).run()
-                }
-                removed += ids.count
-                if ids.count < batchSize { break }
-            }
-        }
-        return removed
-    }
 }

@@ -131,13 +131,21 @@ public final class OIDCKeys: Sendable {
         }
         if !keys.contains(where: { $0.retiredAt == nil }) {
             // First start, or the current key cannot be read (PORTICO_SECRET changed): make one,
-            // retiring an unreadable current key. Two instances doing this at once meet at the
-            // unique index on the current key; the loser reads the winner's.
+            // retiring the unreadable current key by its kid (never "whatever is current": that
+            // would retire the key another instance made a moment ago). Two instances doing
+            // this at once meet at the unique index on the current key; the loser reads the
+            // winner's.
             let (der, kid) = try Self.generate()
             let sealed = try Self.seal(der, kid: kid, key: sealing)
+            let unreadableKIDs = unreadable
             do {
                 try await store.write { db in
-                    try await db.sql.raw("UPDATE oidc_keys SET retired_at = \(bind: now) WHERE retired_at IS NULL").run()
+                    if !unreadableKIDs.isEmpty {
+                        try await db.sql.raw("""
+                            UPDATE oidc_keys SET retired_at = \(bind: now) \
+                            WHERE retired_at IS NULL AND kid IN \(SQLGroupExpression(unreadableKIDs.map { SQLBind($0) }))
+                            """).run()
+                    }
                     try await Self.insert(kid: kid, sealed: sealed, now: now, on: db.sql)
                 }
             } catch {

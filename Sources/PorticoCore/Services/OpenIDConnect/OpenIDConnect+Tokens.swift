@@ -154,11 +154,15 @@ extension OpenIDConnect {
     public struct Grant: Sendable {
         public var user: UserRecord
         public var orgSlug: String
+        /// The scopes of this access token and ID token.
         public var scopes: [String]
         public var authTime: Date
         public var nonce: String?
         /// The code every token of this sign-in descends from.
         public var familyID: UUID
+        /// What the member granted at sign-in, which a refresh token carries (RFC 6749 §6: a
+        /// refresh may narrow the access token's scopes, then widen them again up to this).
+        public var granted: [String]
     }
 
     public enum CodeDecision: Sendable {
@@ -185,9 +189,9 @@ extension OpenIDConnect {
             return .fail(.invalidGrant("the user no longer exists"), revokeFamily: nil)
         }
         guard code.entitled else { return .fail(.invalidGrant("the user is no longer a member of the client's organization"), revokeFamily: nil) }
+        let scopes = code.scope.split(separator: " ").map(String.init)
         return .redeem(codeID: code.id, Grant(
-            user: user, orgSlug: orgSlug, scopes: code.scope.split(separator: " ").map(String.init), authTime: code.authTime,
-            nonce: code.nonce, familyID: code.id
+            user: user, orgSlug: orgSlug, scopes: scopes, authTime: code.authTime, nonce: code.nonce, familyID: code.id, granted: scopes
         ))
     }
 
@@ -220,17 +224,17 @@ extension OpenIDConnect {
     }
 
     public static func issue(_ grant: Grant, client: Client, now: Date) -> Issued {
-        let scope = grant.scopes.joined(separator: " ")
-        func row(_ token: String, _ kind: TokenKind, _ life: TimeInterval) -> NewToken {
+        func row(_ token: String, _ kind: TokenKind, _ scopes: [String], _ life: TimeInterval) -> NewToken {
             NewToken(
                 id: UUID.timeOrdered(), tokenHash: hash(token), kind: kind, appID: client.appID, userID: grant.user.id,
-                familyID: grant.familyID, scope: scope, authTime: grant.authTime, createdAt: now, expiresAt: now.addingTimeInterval(life)
+                familyID: grant.familyID, scope: scopes.joined(separator: " "), authTime: grant.authTime, createdAt: now,
+                expiresAt: now.addingTimeInterval(life)
             )
         }
         let access = newSecret()
-        let refresh = grant.scopes.contains("offline_access") ? newSecret() : nil
-        var rows = [row(access, .access, accessTokenLifetime)]
-        if let refresh { rows.append(row(refresh, .refresh, refreshTokenLifetime)) }
+        let refresh = grant.granted.contains("offline_access") ? newSecret() : nil
+        var rows = [row(access, .access, grant.scopes, accessTokenLifetime)]
+        if let refresh { rows.append(row(refresh, .refresh, grant.granted, refreshTokenLifetime)) }
         return Issued(accessToken: access, refreshToken: refresh, rows: rows, grant: grant)
     }
 
@@ -291,14 +295,17 @@ extension OpenIDConnect {
             return .fail(.invalidGrant("the user no longer exists"), revokeFamily: nil)
         }
         guard entitled else { return .fail(.invalidGrant("the user is no longer a member of the client's organization"), revokeFamily: nil) }
+        // The refresh token carries the original grant; `scope` narrows this answer's tokens
+        // only (omitted: the whole grant), and always keeps `openid`.
         var scopes = token.scopes
         if let requestedScope {
             let requested = Set(requestedScope.split(separator: " ").map(String.init))
             guard requested.isSubset(of: Set(scopes)) else { return .fail(.init("invalid_scope", "scope may only narrow the original grant"), revokeFamily: nil) }
+            guard requested.contains("openid") else { return .fail(.init("invalid_scope", "scope must include openid"), revokeFamily: nil) }
             scopes = scopes.filter(requested.contains)
         }
         return .rotate(tokenID: token.id, Grant(
-            user: user, orgSlug: orgSlug, scopes: scopes, authTime: token.authTime, nonce: nil, familyID: token.familyID
+            user: user, orgSlug: orgSlug, scopes: scopes, authTime: token.authTime, nonce: nil, familyID: token.familyID, granted: token.scopes
         ))
     }
 
