@@ -2,6 +2,7 @@ import App
 import ArgumentParser
 import FluentKit
 import Foundation
+import JWTKit
 import PorticoCore
 import SQLKit
 
@@ -23,7 +24,7 @@ struct BenchSeedCommand: AsyncParsableCommand {
             organization with test users, pre-issued sign-in tokens and launch codes, and events. Portico never \
             needs it; do not run it against a database that matters.
             """,
-        subcommands: [SeedUsers.self, SeedSSOTokens.self, SeedLaunchCodes.self, SeedOIDC.self, SeedEvents.self, SeedHistory.self]
+        subcommands: [SeedUsers.self, SeedSSOTokens.self, SeedLaunchCodes.self, SeedOIDC.self, SeedEvents.self, SeedHistory.self, TimeSigning.self]
     )
 
     /// Rows per INSERT statement (a few binds each: far below SQLite's and PostgreSQL's bind limits).
@@ -563,6 +564,48 @@ struct BenchSeedCommand: AsyncParsableCommand {
                 }
                 if json { try Output.json(["tokens": tokens, "events": events]) } else {
                     Output.line("\(tokens) expired SSO tokens and \(events) events over \(days) days in \(BenchSeedCommand.seconds(since: started))")
+                }
+            }
+        }
+    }
+
+    // MARK: - signing
+
+    struct TimeSigning: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "signing",
+            abstract: "Time RS256 signatures of an ID-token-sized payload with the provider's current key, one after another. Benchmark only."
+        )
+
+        @Option(help: "How many signatures.") var count: Int = 2_000
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            guard (1...1_000_000).contains(count) else { throw ValidationError("--count must be 1 to 1000000") }
+        }
+
+        /// The claims of a typical ID token (Core §2, profile and email scopes).
+        struct Claims: JWTPayload {
+            var iss = "https://portico.example", sub = UUID().uuidString.lowercased(), aud = "app_0123456789abcdef01234567"
+            var exp = Int(Date().timeIntervalSince1970) + 3600, iat = Int(Date().timeIntervalSince1970)
+            var auth_time = Int(Date().timeIntervalSince1970), nonce = "n-0S6_WzA2Mj", azp = "app_0123456789abcdef01234567"
+            var at_hash = "77QmUPtjPfzWtF2AnpK9RQ", name = "Ada Lovelace", given_name = "Ada", family_name = "Lovelace"
+            var partner_id = "p12345", org = "bench", email = "ada@example.edu", email_verified = false
+            func verify(using algorithm: some JWTAlgorithm) async throws {}
+        }
+
+        func run() async throws {
+            try await reportingFailures {
+                let (microseconds, kid) = try await withPortico { portico -> (Double, String) in
+                    let keys = try await portico.oidcKeys.keySet()  // read (or made) once, as a running server has it
+                    let claims = Claims()
+                    let started = ContinuousClock.now
+                    for _ in 0..<count { _ = try await portico.oidcKeys.sign(claims) }
+                    let elapsed = ContinuousClock.now - started
+                    return (elapsed.inMilliseconds * 1_000 / Double(count), keys.current.kid)
+                }
+                if json { try Output.json(["microseconds_per_signature": microseconds.rounded(), "signatures": Double(count)]) } else {
+                    Output.line("\(Int(microseconds.rounded())) µs per RS256 signature (\(count) signatures, one after another, key \(kid))")
                 }
             }
         }

@@ -86,7 +86,7 @@ struct RetentionTests {
             let now = t.clock.now()
             let kinds = Retention.kinds(now: now, eventCutoff: now.addingTimeInterval(-30 * 86_400)).filter { $0.name == "events" }
             let holds = HoldLog()
-            let report = try await Retention.purge(kinds, store: t.store, startingBatch: 2, pause: .zero) { kind, rows, hold in
+            let report = try await Retention.purge(kinds, store: t.portico.hotPaths, startingBatch: 2, pause: .zero) { kind, rows, hold in
                 holds.append(kind, rows, hold)
             }
             #expect(report.deleted["events"] == events && report.batches == holds.count && report.batches > 2, "\(holds.rows)")

@@ -60,7 +60,7 @@ final class BackgroundJobs: LifecycleHandler, @unchecked Sendable {
         let eventCutoff = now.addingTimeInterval(-TimeInterval(portico.config.eventRetentionDays) * 86400)
         try await RefusedReturnHosts.purge(before: eventCutoff, store: portico.store)
         let metrics = portico.metrics
-        return try await Retention.purge(Retention.kinds(now: now, eventCutoff: eventCutoff), store: portico.store) { kind, rows, hold in
+        return try await Retention.purge(Retention.kinds(now: now, eventCutoff: eventCutoff), store: portico.hotPaths) { kind, rows, hold in
             metrics.recordRetentionBatch(kind: kind, rows: rows, hold: hold)
         }
     }

@@ -8,11 +8,12 @@ import SQLKit
 /// OpenID Connect codes, tokens and pending authorizations, and events with their
 /// deliveries past the retention window.
 ///
-/// Each kind goes in batches, each batch its own short write transaction, so the hot
-/// paths' writes queue behind at most one batch. A batch's *hold* is measured from the
-/// start of its transaction body to the end of its commit (the writer is held from just
-/// before the first to just after the second); the batch size adapts to keep it near
-/// `targetHold`, and a pause between batches lets queued writes through.
+/// Each kind goes in batches, each one write of its own, so the hot paths' writes queue
+/// behind at most one batch. On SQLite a batch is one job of the group writer
+/// (`writerStatements`), its *hold* the time its statements take on the writer thread; on
+/// PostgreSQL it is a short transaction (`transactionBatch`), its hold that transaction's
+/// time. The batch size adapts to keep the hold near `targetHold`, and a pause between
+/// batches lets queued writes through.
 public enum Retention {
     /// One kind of row that expires: which table, and the rows past `cutoff` by `column`.
     public struct Kind: Sendable {
@@ -65,40 +66,27 @@ public enum Retention {
         public var total: Int { deleted.values.reduce(0, +) }
     }
 
-    /// Deletes every row of `kinds` past its cutoff, in batches. `onBatch` hears each
-    /// batch's kind, row count and hold (for the metrics).
+    /// Deletes every row of `kinds` past its cutoff, in batches, through `store` (the hot
+    /// path store: on SQLite each batch is one job of the group writer). `onBatch` hears
+    /// each batch's kind, row count and hold (for the metrics).
     @discardableResult
     public static func purge(
-        _ kinds: [Kind], store: PorticoStore, startingBatch: Int = 500, pause: Duration = .milliseconds(5),
+        _ kinds: [Kind], store: any RetentionStore, startingBatch: Int = 500, pause: Duration = .milliseconds(5),
         onBatch: @Sendable (String, Int, Duration) -> Void = { _, _, _ in }
     ) async throws -> Report {
         var report = Report()
         for kind in kinds {
             var size = startingBatch
             while !Task.isCancelled {
-                // The ids are read outside the writer, from the index's low end.
-                let rows = try await store.sql.raw("""
-                    SELECT id FROM \(unsafeRaw: kind.table) WHERE \(unsafeRaw: kind.column) < \(bind: kind.cutoff)
-                    ORDER BY \(unsafeRaw: kind.column) LIMIT \(unsafeRaw: String(size))
-                    """).all()
-                let ids: [any Encodable & Sendable] = try rows.map { row -> any Encodable & Sendable in
-                    if kind.textIDs { return try row.decode(column: "id", as: String.self) }
-                    return try row.decode(column: "id", as: UUID.self)
-                }
-                if ids.isEmpty { break }
-                let requested = size
-                let started = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
-                try await store.write { db in
-                    started.withLockedValue { $0 = ContinuousClock.now }
-                    try await delete(ids, of: kind, on: db.sql)
-                }
-                let hold = started.withLockedValue { $0.map { ContinuousClock.now - $0 } } ?? .zero
-                onBatch(kind.name, ids.count, hold)
-                report.deleted[kind.name, default: 0] += ids.count
+                let batch = try await store.purgeBatch(kind, limit: size)
+                if batch.rows == 0 { break }
+                onBatch(kind.name, batch.rows, batch.hold)
+                report.deleted[kind.name, default: 0] += batch.rows
                 report.batches += 1
-                report.longestHold = max(report.longestHold, hold)
-                size = nextBatchSize(after: size, hold: hold)
-                if ids.count < requested { break }
+                report.longestHold = max(report.longestHold, batch.hold)
+                let requested = size
+                size = nextBatchSize(after: size, hold: batch.hold)
+                if batch.rows < requested { break }
                 try? await Task.sleep(for: pause)
             }
         }
@@ -112,20 +100,72 @@ public enum Retention {
         return size
     }
 
-    /// One batch: the rows (still past the cutoff: the condition is checked again inside
-    /// the transaction) and, for events, their deliveries and attempts first.
-    private static func delete(_ ids: [any Encodable & Sendable], of kind: Kind, on sql: any SQLDatabase) async throws {
-        let list = SQLGroupExpression(ids.map { SQLBind($0) })
-        if kind.table == "events" {
-            try await sql.raw("""
-                DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE event_id IN \(list))
-                """).run()
-            try await sql.raw("DELETE FROM webhook_deliveries WHERE event_id IN \(list)").run()
+    /// One batch: how many rows of the kind went, and how long the batch held the writer.
+    public struct Batch: Sendable {
+        public var rows: Int
+        public var hold: Duration
+
+        public init(rows: Int, hold: Duration) {
+            self.rows = rows
+            self.hold = hold
         }
-        try await sql.raw("""
-            DELETE FROM \(unsafeRaw: kind.table) WHERE id IN \(list) AND \(unsafeRaw: kind.column) < \(bind: kind.cutoff)
-            """).run()
     }
+
+    /// The statements of one batch for a single writer (SQLite's group writer): `?1` the
+    /// cutoff, `?2` the batch size; the same oldest rows in each (ties broken by id), an
+    /// event's attempts and deliveries before the event. The last statement's changes are
+    /// the batch's rows.
+    public static func writerStatements(_ kind: Kind) -> [String] {
+        let doomed = "SELECT id FROM \(kind.table) WHERE \(kind.column) < ?1 ORDER BY \(kind.column), id LIMIT ?2"
+        var statements: [String] = []
+        if kind.table == "events" {
+            statements.append("""
+                DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE event_id IN (\(doomed)))
+                """)
+            statements.append("DELETE FROM webhook_deliveries WHERE event_id IN (\(doomed))")
+        }
+        statements.append("DELETE FROM \(kind.table) WHERE id IN (\(doomed))")
+        return statements
+    }
+
+    /// One batch as its own transaction (PostgreSQL, where there is no single writer to
+    /// hold: the batch's row locks are all it takes): the ids read first, outside the
+    /// transaction, then deleted (the cutoff checked again); the hold is the transaction's
+    /// time from its first statement to its commit.
+    public static func transactionBatch(_ kind: Kind, limit: Int, store: PorticoStore) async throws -> Batch {
+        let rows = try await store.sql.raw("""
+            SELECT id FROM \(unsafeRaw: kind.table) WHERE \(unsafeRaw: kind.column) < \(bind: kind.cutoff)
+            ORDER BY \(unsafeRaw: kind.column), id LIMIT \(unsafeRaw: String(limit))
+            """).all()
+        let ids: [any Encodable & Sendable] = try rows.map { row -> any Encodable & Sendable in
+            if kind.textIDs { return try row.decode(column: "id", as: String.self) }
+            return try row.decode(column: "id", as: UUID.self)
+        }
+        guard !ids.isEmpty else { return Batch(rows: 0, hold: .zero) }
+        let started = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+        let deleted = try await store.write { db -> Int in
+            started.withLockedValue { $0 = ContinuousClock.now }
+            let sql = db.sql
+            let list = SQLGroupExpression(ids.map { SQLBind($0) })
+            if kind.table == "events" {
+                try await sql.raw("""
+                    DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE event_id IN \(list))
+                    """).run()
+                try await sql.raw("DELETE FROM webhook_deliveries WHERE event_id IN \(list)").run()
+            }
+            return try await sql.raw("""
+                DELETE FROM \(unsafeRaw: kind.table) WHERE id IN \(list) AND \(unsafeRaw: kind.column) < \(bind: kind.cutoff) RETURNING id
+                """).all().count
+        }
+        let hold = started.withLockedValue { $0.map { ContinuousClock.now - $0 } } ?? .zero
+        return Batch(rows: deleted, hold: hold)
+    }
+}
+
+/// Where retention's batches run: the hot path store of each engine.
+public protocol RetentionStore: Sendable {
+    /// Deletes up to `limit` rows of `kind` past its cutoff, oldest first, in one write.
+    func purgeBatch(_ kind: Retention.Kind, limit: Int) async throws -> Retention.Batch
 }
 
 extension Duration {

@@ -3,7 +3,7 @@ import Foundation
 /// The requests that arrive in bursts (a class of 300 clicking "Practice interviews"
 /// at 9:00) go through this one interface, so their SQL can be tuned per engine
 /// without touching a handler.
-public protocol HotPathStore: OIDCHotPaths {
+public protocol HotPathStore: OIDCHotPaths, RetentionStore {
     /// The API key whose SHA-256 is `hash`, with what a request needs of its org.
     func apiKey(hash: String) async throws -> APIKeyContext?
 

@@ -24,6 +24,11 @@ extension PostgresHotPathStore {
     public func revokeOIDCFamily(_ familyID: UUID, now: Date) async throws {
         _ = try await all(RevokeOIDCFamilyStatement(familyID: familyID, now: now))
     }
+
+    /// Retention on PostgreSQL: each batch a short transaction of its own.
+    public func purgeBatch(_ kind: Retention.Kind, limit: Int) async throws -> Retention.Batch {
+        try await Retention.transactionBatch(kind, limit: limit, store: store)
+    }
 }
 
 /// `$1` the client_id (a lookup key like a hash).

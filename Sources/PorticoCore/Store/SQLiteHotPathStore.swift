@@ -168,6 +168,17 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
         }
     }
 
+    /// One retention batch as one job of the group writer: its statements timed on the
+    /// writer thread, which is what the batch holds.
+    public func purgeBatch(_ kind: Retention.Kind, limit: Int) async throws -> Retention.Batch {
+        let statements = Retention.writerStatements(kind)
+        return try await writer.write { db in
+            let started = ContinuousClock.now
+            for sql in statements { try db.query(sql, [.date(kind.cutoff), .int(limit)]) }
+            return Retention.Batch(rows: db.changes, hold: ContinuousClock.now - started)
+        }
+    }
+
     /// Rows per group-writer batch for bulk inserts.
     static let bulkRows = 5000
 
