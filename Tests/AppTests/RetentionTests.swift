@@ -100,9 +100,9 @@ struct RetentionTests {
     func batchSize() {
         #expect(Retention.nextBatchSize(after: 500, hold: .milliseconds(40)) == 250)
         #expect(Retention.nextBatchSize(after: 500, hold: .milliseconds(1)) == 1_000)
-        #expect(Retention.nextBatchSize(after: 500, hold: .milliseconds(15)) == 500)
+        #expect(Retention.nextBatchSize(after: 500, hold: .milliseconds(12)) == 500)
         #expect(Retention.nextBatchSize(after: 60, hold: .seconds(2)) == 50)
-        #expect(Retention.nextBatchSize(after: 5_000, hold: .zero) == 5_000)
+        #expect(Retention.nextBatchSize(after: 2_000, hold: .zero) == 2_000)
         #expect(Retention.nextBatchSize(after: 2, hold: .seconds(1)) == 2, "a size below the floor is not raised by a slow batch")
     }
 }

@@ -53,8 +53,8 @@ public enum Retention {
     }
 
     /// The hold a batch aims at; the size halves above twice this and doubles below half.
-    public static let targetHold: Duration = .milliseconds(15)
-    public static let batchSizes = 50...5_000
+    public static let targetHold: Duration = .milliseconds(10)
+    public static let batchSizes = 50...2_000
 
     /// What one purge did.
     public struct Report: Sendable, Equatable {
