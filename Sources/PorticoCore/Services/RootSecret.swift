@@ -12,10 +12,17 @@ public enum RootSecret {
         if let configured { return (configured, false) }
         if let existing = try await SystemSetting.find(settingKey, on: store.db) { return (existing.value, true) }
         let generated = Secrets.hex(byteCount: 32)
-        return try await store.write { db in
-            if let existing = try await SystemSetting.find(settingKey, on: db) { return (existing.value, true) }
-            try await SystemSetting(key: settingKey, value: generated).create(on: db)
-            return (generated, true)
+        do {
+            return try await store.write { db in
+                if let existing = try await SystemSetting.find(settingKey, on: db) { return (existing.value, true) }
+                try await SystemSetting(key: settingKey, value: generated).create(on: db)
+                return (generated, true)
+            }
+        } catch {
+            // On PostgreSQL another instance can make it between that read and this insert
+            // (its insert wins the primary key): theirs is the secret.
+            if let existing = try await SystemSetting.find(settingKey, on: store.db) { return (existing.value, true) }
+            throw error
         }
     }
 }
