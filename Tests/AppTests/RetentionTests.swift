@@ -84,7 +84,7 @@ struct RetentionTests {
             #expect(events >= 23)
             t.clock.advance(by: 31 * 86_400)
             let now = t.clock.now()
-            let kinds = Retention.kinds(now: now, eventCutoff: now.addingTimeInterval(-30 * 86_400)).filter { $0.name == "events" }
+            let kinds = Retention.kinds(now: now, eventCutoff: now.addingTimeInterval(-30 * 86_400)).filter { $0.table == "events" }
             let holds = HoldLog()
             let report = try await Retention.purge(kinds, store: t.portico.hotPaths, startingBatch: 2, pause: .zero) { kind, rows, hold in
                 holds.append(kind, rows, hold)

@@ -46,7 +46,8 @@ public final class PorticoMetrics: Sendable {
     ]
 
     /// One retention batch (`Retention.purge`): rows deleted of `kind`, and how long the
-    /// batch held the writer (its transaction, commit included).
+    /// batch held the writer (on SQLite its statements on the writer thread; on PostgreSQL
+    /// its transaction, commit included).
     func recordRetentionBatch(kind: String, rows: Int, hold: Duration) {
         registry.makeCounter(name: "portico_retention_deleted_total", labels: [("kind", kind)]).increment(by: Int64(rows))
         registry.makeDurationHistogram(name: "portico_retention_batch_hold_seconds", labels: [], buckets: Self.holdBuckets).record(hold)

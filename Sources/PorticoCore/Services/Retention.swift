@@ -10,26 +10,22 @@ import SQLKit
 ///
 /// Each kind goes in batches, each one write of its own, so the hot paths' writes queue
 /// behind at most one batch. On SQLite a batch is one job of the group writer
-/// (`writerStatements`), its *hold* the time its statements take on the writer thread; on
+/// (`statements`), its *hold* the time its statements take on the writer thread; on
 /// PostgreSQL it is a short transaction (`transactionBatch`), its hold that transaction's
 /// time. The batch size adapts to keep the hold near `targetHold`, and a pause between
 /// batches lets queued writes through.
 public enum Retention {
-    /// One kind of row that expires: which table, and the rows past `cutoff` by `column`.
+    /// One kind of row that expires: the rows of `table` past `cutoff` by `column` (the
+    /// table's name is the kind's name in reports and metrics).
     public struct Kind: Sendable {
-        public var name: String
         public var table: String
         public var column: String
         public var cutoff: Date
-        /// Events have text ids; every other table purged here has UUIDs.
-        public var textIDs: Bool
 
-        public init(name: String, table: String, column: String, cutoff: Date, textIDs: Bool = false) {
-            self.name = name
+        public init(table: String, column: String, cutoff: Date) {
             self.table = table
             self.column = column
             self.cutoff = cutoff
-            self.textIDs = textIDs
         }
     }
 
@@ -41,14 +37,15 @@ public enum Retention {
     /// The kinds purged at `now`, with events older than `eventCutoff`.
     public static func kinds(now: Date, eventCutoff: Date) -> [Kind] {
         let kept = now.addingTimeInterval(-keptAfterExpiry)
+        let oidcKept = now.addingTimeInterval(-OIDCGrants.keptAfterExpiry)
         return [
-            Kind(name: "sessions", table: "sessions", column: "expires_at", cutoff: now),
-            Kind(name: "sso_tokens", table: "sso_tokens", column: "expires_at", cutoff: kept),
-            Kind(name: "launch_codes", table: "launch_codes", column: "expires_at", cutoff: kept),
-            Kind(name: "oidc_pending_authorizations", table: "oidc_pending_authorizations", column: "expires_at", cutoff: now),
-            Kind(name: "oidc_codes", table: "oidc_codes", column: "expires_at", cutoff: now.addingTimeInterval(-OIDCGrants.keptAfterExpiry)),
-            Kind(name: "oidc_tokens", table: "oidc_tokens", column: "expires_at", cutoff: now.addingTimeInterval(-OIDCGrants.keptAfterExpiry)),
-            Kind(name: "events", table: "events", column: "created_at", cutoff: eventCutoff, textIDs: true),
+            Kind(table: "sessions", column: "expires_at", cutoff: now),
+            Kind(table: "sso_tokens", column: "expires_at", cutoff: kept),
+            Kind(table: "launch_codes", column: "expires_at", cutoff: kept),
+            Kind(table: "oidc_pending_authorizations", column: "expires_at", cutoff: now),
+            Kind(table: "oidc_codes", column: "expires_at", cutoff: oidcKept),
+            Kind(table: "oidc_tokens", column: "expires_at", cutoff: oidcKept),
+            Kind(table: "events", column: "created_at", cutoff: eventCutoff),
         ]
     }
 
@@ -80,8 +77,8 @@ public enum Retention {
             while !Task.isCancelled {
                 let batch = try await store.purgeBatch(kind, limit: size)
                 if batch.rows == 0 { break }
-                onBatch(kind.name, batch.rows, batch.hold)
-                report.deleted[kind.name, default: 0] += batch.rows
+                onBatch(kind.table, batch.rows, batch.hold)
+                report.deleted[kind.table, default: 0] += batch.rows
                 report.batches += 1
                 report.longestHold = max(report.longestHold, batch.hold)
                 let requested = size
@@ -111,11 +108,10 @@ public enum Retention {
         }
     }
 
-    /// The statements of one batch for a single writer (SQLite's group writer): `?1` the
-    /// cutoff, `?2` the batch size; the same oldest rows in each (ties broken by id), an
-    /// event's attempts and deliveries before the event. The last statement's changes are
-    /// the batch's rows.
-    public static func writerStatements(_ kind: Kind) -> [String] {
+    /// The statements of one batch, on either engine: `?1` the cutoff, `?2` the batch size;
+    /// the same oldest rows in each (ties broken by id), an event's attempts and deliveries
+    /// before the event. The last statement deletes the batch's rows.
+    public static func statements(_ kind: Kind) -> [String] {
         let doomed = "SELECT id FROM \(kind.table) WHERE \(kind.column) < ?1 ORDER BY \(kind.column), id LIMIT ?2"
         var statements: [String] = []
         if kind.table == "events" {
@@ -128,34 +124,20 @@ public enum Retention {
         return statements
     }
 
-    /// One batch as its own transaction (PostgreSQL, where there is no single writer to
-    /// hold: the batch's row locks are all it takes): the ids read first, outside the
-    /// transaction, then deleted (the cutoff checked again); the hold is the transaction's
-    /// time from its first statement to its commit.
+    /// One batch as its own transaction through SQLKit (PostgreSQL, where there is no
+    /// single writer to hold: the batch's row locks are all it takes); the hold is the
+    /// transaction's time from its first statement to its commit.
     public static func transactionBatch(_ kind: Kind, limit: Int, store: PorticoStore) async throws -> Batch {
-        let rows = try await store.sql.raw("""
-            SELECT id FROM \(unsafeRaw: kind.table) WHERE \(unsafeRaw: kind.column) < \(bind: kind.cutoff)
-            ORDER BY \(unsafeRaw: kind.column), id LIMIT \(unsafeRaw: String(limit))
-            """).all()
-        let ids: [any Encodable & Sendable] = try rows.map { row -> any Encodable & Sendable in
-            if kind.textIDs { return try row.decode(column: "id", as: String.self) }
-            return try row.decode(column: "id", as: UUID.self)
+        // `?1` becomes a bound cutoff, `?2` the limit (an integer, written as one).
+        let queries = statements(kind).map { sql in
+            sql.replacingOccurrences(of: "?2", with: String(limit)).components(separatedBy: "?1").map { SQLQueryString($0) }
+                .joined(separator: SQLBind(kind.cutoff))
         }
-        guard !ids.isEmpty else { return Batch(rows: 0, hold: .zero) }
         let started = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
         let deleted = try await store.write { db -> Int in
             started.withLockedValue { $0 = ContinuousClock.now }
-            let sql = db.sql
-            let list = SQLGroupExpression(ids.map { SQLBind($0) })
-            if kind.table == "events" {
-                try await sql.raw("""
-                    DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE event_id IN \(list))
-                    """).run()
-                try await sql.raw("DELETE FROM webhook_deliveries WHERE event_id IN \(list)").run()
-            }
-            return try await sql.raw("""
-                DELETE FROM \(unsafeRaw: kind.table) WHERE id IN \(list) AND \(unsafeRaw: kind.column) < \(bind: kind.cutoff) RETURNING id
-                """).all().count
+            for query in queries.dropLast() { try await db.sql.raw(query).run() }
+            return try await db.sql.raw(queries[queries.count - 1] + " RETURNING id").all().count
         }
         let hold = started.withLockedValue { $0.map { ContinuousClock.now - $0 } } ?? .zero
         return Batch(rows: deleted, hold: hold)

@@ -171,7 +171,7 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
     /// One retention batch as one job of the group writer: its statements timed on the
     /// writer thread, which is what the batch holds.
     public func purgeBatch(_ kind: Retention.Kind, limit: Int) async throws -> Retention.Batch {
-        let statements = Retention.writerStatements(kind)
+        let statements = Retention.statements(kind)
         return try await writer.write { db in
             let started = ContinuousClock.now
             for sql in statements { try db.query(sql, [.date(kind.cutoff), .int(limit)]) }
