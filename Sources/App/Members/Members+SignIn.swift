@@ -20,11 +20,7 @@ extension Members {
         let now = portico.clock.now()
         // Failed sign-ins are counted per client address (SPEC §9): an address past its limit
         // is refused before any work; successful sign-ins take nothing from it.
-        if let wait = req.failureLimitWait(now: now) {
-            let response = Layout.message(.tooManyFailures, status: .tooManyRequests)
-            response.headers.replaceOrAdd(name: .retryAfter, value: String(wait))
-            return response
-        }
+        if let wait = req.failureLimitWait(now: now) { return Layout.tooManyFailures(retryAfter: wait) }
         let (response, failed) = try await redeem(req: req, now: now)
         if failed { req.recordFailure(now: now) }
         return response

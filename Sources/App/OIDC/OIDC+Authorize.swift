@@ -60,8 +60,7 @@ extension OIDC {
                 // A pending authorization is a write anyone can cause without signing in: it
                 // counts against the client address's failure budget (PORTICO_FAILURE_LIMIT).
                 if let wait = req.failureLimitWait(now: now) {
-                    let response = Layout.message(.tooManyFailures, status: .tooManyRequests)
-                    response.headers.replaceOrAdd(name: .retryAfter, value: String(wait))
+                    let response = Layout.tooManyFailures(retryAfter: wait)
                     response.headers.cacheControl = .init(noStore: true)
                     return response
                 }

@@ -208,6 +208,14 @@ enum Layout {
         message(.init(title: title, text: text), status: status)
     }
 
+    /// The 429 page for a client address past its failure budget (`PORTICO_FAILURE_LIMIT`),
+    /// with `Retry-After`.
+    static func tooManyFailures(retryAfter seconds: Int) -> Response {
+        let response = message(.tooManyFailures, status: .tooManyRequests)
+        response.headers.replaceOrAdd(name: .retryAfter, value: String(seconds))
+        return response
+    }
+
     /// A 303 to `location`. A location with a control character or whitespace is
     /// never sent (fail closed: a plain error page instead).
     static func redirect(to location: String, status: HTTPResponseStatus = .seeOther) -> Response {
