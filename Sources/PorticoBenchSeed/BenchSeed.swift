@@ -549,15 +549,11 @@ struct BenchSeedCommand: AsyncParsableCommand {
                     done = 0
                     while done < eventCount {
                         let n = min(BenchSeedCommand.rowsPerTransaction, eventCount - done)
-                        let first = done
-                        try await portico.store.write { db in
-                            for i in first..<first + n {
-                                let member = members[i % members.count]
-                                try await Outbox.append(
-                                    .userUpdated, orgID: orgID, userID: member.userID, data: ["bench": "history"], at: when(i, of: eventCount), on: db
-                                )
-                            }
-                        }
+                        try await portico.hotPaths.insertEvents(try (done..<done + n).map { i in
+                            try Outbox.NewEvent(
+                                .userUpdated, orgID: orgID, userID: members[i % members.count].userID, data: ["bench": "history"], at: when(i, of: eventCount)
+                            )
+                        })
                         done += n
                     }
                     return (tokenCount, eventCount)

@@ -133,6 +133,25 @@ struct HotPathStoreContractTests {
         }
     }
 
+    @Test("bulk events (benchmark seeding) continue the org's numbering, with their own time, type and payload")
+    func bulkEvents() async throws {
+        try await TestApp.run { t in
+            let (org, key) = try await t.org("acme")
+            let orgID = try org.requireID()
+            _ = try await t.token(key: key, partnerID: "u1")  // user.created is number 1
+            let user = try #require(try await t.portico.hotPaths.user(orgID: orgID, partnerID: "u1", now: t.clock.now()))
+            let at = t.clock.now().addingTimeInterval(-90 * 86_400)
+            try await t.portico.hotPaths.insertEvents(try (0..<7).map { i in
+                try Outbox.NewEvent(.userUpdated, orgID: orgID, userID: user.id, data: ["n": i], at: at.addingTimeInterval(Double(i)))
+            })
+            let events = try await Event.query(on: t.store.db).filter(\.$orgID == orgID).sort(\.$sequence).all()
+            #expect(events.map(\.sequence) == Array(1...8))
+            #expect(events.dropFirst().allSatisfy { $0.type == Outbox.EventType.userUpdated.rawValue && $0.userID == user.id })
+            #expect(events.last?.payload == #"{"n":6}"#, "\(events.last?.payload ?? "")")
+            #expect(abs((events.last?.createdAt ?? .distantPast).timeIntervalSince(at.addingTimeInterval(6))) < 0.001)
+        }
+    }
+
     @Test("idempotent create under 16 parallel identical calls: one user, one created, 16 tokens")
     func idempotentCreate() async throws {
         try await TestApp.run { t in

@@ -86,7 +86,7 @@ struct RetentionTests {
             let now = t.clock.now()
             let kinds = Retention.kinds(now: now, eventCutoff: now.addingTimeInterval(-30 * 86_400)).filter { $0.table == "events" }
             let holds = HoldLog()
-            let report = try await Retention.purge(kinds, store: t.portico.hotPaths, startingBatch: 2, pause: .zero) { kind, rows, hold in
+            let report = try await Retention.purge(kinds, store: t.portico.hotPaths, startingBatch: 2, writerShare: 1) { kind, rows, hold in
                 holds.append(kind, rows, hold)
             }
             #expect(report.deleted["events"] == events && report.batches == holds.count && report.batches > 2, "\(holds.rows)")
@@ -94,6 +94,15 @@ struct RetentionTests {
             #expect(holds.rows.reduce(0, +) == events)
             #expect(try await t.count("events") == 0)
         }
+    }
+
+    @Test("the pause after a batch keeps retention to a tenth of the writer's time, never under 5 ms")
+    func pacing() {
+        #expect(Retention.pause(after: .milliseconds(10)) == .milliseconds(90))
+        #expect(Retention.pause(after: .milliseconds(20)) == .milliseconds(180))
+        #expect(Retention.pause(after: .microseconds(100)) == .milliseconds(5))
+        #expect(Retention.pause(after: .milliseconds(10), share: 0.5) == .milliseconds(10))
+        #expect(Retention.pause(after: .milliseconds(10), share: 1) == .zero)
     }
 
     @Test("the batch size halves after a slow batch, doubles after a quick one, within its bounds")

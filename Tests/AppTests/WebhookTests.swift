@@ -317,6 +317,34 @@ struct WebhookTests {
         }
     }
 
+    @Test("batches overlap their recording: 250 events, one request in flight, in order; one failure mid-stream is retried once")
+    func pipelinedBatches() async throws {
+        // The 150th request fails once; the worker reads each batch while the one before is sent.
+        try await Receiver.with({ index, _ in Receiver.Answer(status: index == 149 ? .internalServerError : .ok) }) { receiver in
+            try await TestApp.run(adjust: Self.config) { t in
+                let (org, key) = try await t.org("acme")
+                _ = try await Self.register(t, key: key, url: receiver.url())
+                try await t.store.write { db in
+                    for i in 0..<250 {
+                        try await Outbox.append(.userUpdated, orgID: org.id!, userID: nil, data: ["n": i], at: t.clock.now(), on: db)
+                    }
+                }
+                try await Self.drain(t)
+                let first = receiver.hits.compactMap { $0.json["webhook"]["sequence"].int }
+                #expect(first == Array(1...250), "every first attempt once, in order across batches")
+                #expect(receiver.mostInFlight == 1)
+                #expect(try await t.count("webhook_deliveries", where: "status = 'succeeded'") == 249)
+                #expect(try await t.count("webhook_deliveries", where: "status = 'pending' AND attempt = 1 AND sequence = 150") == 1)
+                #expect(try await t.count("webhook_attempts") == 250, "every outcome recorded, the last batch's too")
+                t.clock.advance(by: 10)
+                try await Self.drain(t)
+                #expect(receiver.hits.compactMap { $0.json["webhook"]["sequence"].int }.dropFirst(250) == [150])
+                #expect(try await t.count("webhook_deliveries", where: "status = 'succeeded'") == 250)
+                #expect(receiver.mostInFlight == 1)
+            }
+        }
+    }
+
     @Test("filters, the test event, and key rotation: both signatures verify during the overlap, only the new one after")
     func filterTestAndRotation() async throws {
         try await Receiver.with { receiver in

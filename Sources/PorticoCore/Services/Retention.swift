@@ -12,8 +12,10 @@ import SQLKit
 /// behind at most one batch. On SQLite a batch is one job of the group writer
 /// (`statements`), its *hold* the time its statements take on the writer thread; on
 /// PostgreSQL it is a short transaction (`transactionBatch`), its hold that transaction's
-/// time. The batch size adapts to keep the hold near `targetHold`, and a pause between
-/// batches lets queued writes through.
+/// time. The batch size adapts to keep the hold near `targetHold`, and the pause after
+/// each batch (`pause(after:)`) keeps retention's share of the writer at `writerShare`,
+/// so a backlog (a first start on a year of rows) is worked off beside the hot paths
+/// instead of in their place.
 public enum Retention {
     /// One kind of row that expires: the rows of `table` past `cutoff` by `column` (the
     /// table's name is the kind's name in reports and metrics).
@@ -52,6 +54,16 @@ public enum Retention {
     /// The hold a batch aims at; the size halves above twice this and doubles below half.
     public static let targetHold: Duration = .milliseconds(10)
     public static let batchSizes = 50...2_000
+    /// The share of the writer's time retention takes while it catches up.
+    public static let writerShare = 0.1
+    /// The shortest pause between two batches.
+    public static let minimumPause: Duration = .milliseconds(5)
+
+    /// The pause after a batch that held the writer for `hold`: `hold` is `share` of the
+    /// batch and its pause together (a share of 1 or more: no pause).
+    public static func pause(after hold: Duration, share: Double = writerShare) -> Duration {
+        share >= 1 ? .zero : max(minimumPause, hold * ((1 - share) / share))
+    }
 
     /// What one purge did.
     public struct Report: Sendable, Equatable {
@@ -68,7 +80,7 @@ public enum Retention {
     /// each batch's kind, row count and hold (for the metrics).
     @discardableResult
     public static func purge(
-        _ kinds: [Kind], store: any RetentionStore, startingBatch: Int = 500, pause: Duration = .milliseconds(5),
+        _ kinds: [Kind], store: any RetentionStore, startingBatch: Int = 500, writerShare: Double = writerShare,
         onBatch: @Sendable (String, Int, Duration) -> Void = { _, _, _ in }
     ) async throws -> Report {
         var report = Report()
@@ -84,7 +96,7 @@ public enum Retention {
                 let requested = size
                 size = nextBatchSize(after: size, hold: batch.hold)
                 if batch.rows < requested { break }
-                try? await Task.sleep(for: pause)
+                try? await Task.sleep(for: pause(after: batch.hold, share: writerShare))
             }
         }
         return report

@@ -190,13 +190,14 @@ public enum WebhookDispatch {
     // MARK: - Sending
 
     /// The endpoint's due deliveries in `sequence` order: first attempts and retries
-    /// whose time has come; a retry not yet due does not hold back later events.
-    public static func due(_ lease: Lease, now: Date, limit: Int, on sql: any SQLDatabase) async throws -> [Due] {
+    /// whose time has come; a retry not yet due does not hold back later events. With
+    /// `after`, only those past that sequence (the batch after one still being sent).
+    public static func due(_ lease: Lease, now: Date, after: Int64? = nil, limit: Int, on sql: any SQLDatabase) async throws -> [Due] {
         let rows = try await sql.raw("""
             SELECT d.id AS delivery_id, d.attempt, e.id, e.type, e.created_at, e.sequence, e.payload \
             FROM webhook_deliveries d JOIN events e ON e.id = d.event_id \
             WHERE d.endpoint_id = \(bind: lease.endpointID) AND d.status = 'pending' AND d.next_attempt_at <= \(bind: now) \
-            ORDER BY d.sequence LIMIT \(unsafeRaw: String(limit))
+            AND d.sequence > \(bind: after ?? 0) ORDER BY d.sequence LIMIT \(unsafeRaw: String(limit))
             """).all()
         return try rows.map { row in
             Due(

@@ -34,6 +34,10 @@ public protocol HotPathStore: OIDCHotPaths, RetentionStore {
     /// `createOrRefreshUser` issues a token with, many per transaction.
     func insertTokens(_ tokens: [IssuedToken]) async throws
 
+    /// Appends events in bulk (benchmark seeding) with the statements every event is
+    /// appended with (the org's counter, then the event), many per transaction.
+    func insertEvents(_ events: [Outbox.NewEvent]) async throws
+
     /// Records launches in bulk (benchmark seeding) with `insertLaunch`'s statement.
     func insertLaunches(_ launches: [(id: UUID, appID: UUID, userID: UUID, issuedAt: Date)]) async throws
 

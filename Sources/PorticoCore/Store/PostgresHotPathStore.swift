@@ -84,6 +84,10 @@ public struct PostgresHotPathStore: HotPathStore {
         try await each(tokens.map(InsertTokenStatement.init(token:)))
     }
 
+    public func insertEvents(_ events: [Outbox.NewEvent]) async throws {
+        try await each(events.map(AppendEventStatement.init(event:)))
+    }
+
     public func insertLaunches(_ launches: [(id: UUID, appID: UUID, userID: UUID, issuedAt: Date)]) async throws {
         try await each(launches.map { InsertLaunchStatement(id: $0.id, appID: $0.appID, userID: $0.userID, issuedAt: $0.issuedAt) })
     }
@@ -351,6 +355,31 @@ private struct InsertTokenStatement: PostgresPreparedStatement {
         bindings.append(token.singleUse)
         bindings.append(token.expiresAt)
         bindings.append(token.createdAt)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+/// `Outbox.append` as one statement: the org's counter, then the event (bulk seeding).
+private struct AppendEventStatement: PostgresPreparedStatement {
+    static let name = "portico_append_event"
+    static let sql = """
+        WITH next_sequence AS (UPDATE event_counters SET last_sequence = last_sequence + 1 WHERE org_id = $2 RETURNING last_sequence) \
+        INSERT INTO events (id, org_id, sequence, type, user_id, payload, created_at) \
+        SELECT $1, $2, last_sequence, $3, $4, $5, $6 FROM next_sequence
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.text, .uuid, .text, .uuid, .text, .timestamptz]
+    var event: Outbox.NewEvent
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 6)
+        bindings.append(event.id)
+        bindings.append(event.orgID)
+        bindings.append(event.type.rawValue)
+        bindings.append(event.userID)
+        bindings.append(event.payload)
+        bindings.append(event.at)
         return bindings
     }
 

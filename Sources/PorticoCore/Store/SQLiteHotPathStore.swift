@@ -160,6 +160,12 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
         }
     }
 
+    public func insertEvents(_ events: [Outbox.NewEvent]) async throws {
+        for chunk in events.chunks(of: Self.bulkRows) {
+            try await writer.write { db in for event in chunk { try Self.append(event, on: db) } }
+        }
+    }
+
     public func insertLaunches(_ launches: [(id: UUID, appID: UUID, userID: UUID, issuedAt: Date)]) async throws {
         for chunk in launches.chunks(of: Self.bulkRows) {
             try await writer.write { db in

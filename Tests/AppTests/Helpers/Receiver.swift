@@ -27,12 +27,19 @@ final class Receiver: Sendable {
     private let respond: NIOLockedValueBox<@Sendable (Int, Hit) -> Answer>
 
     var hits: [Hit] { recorded.withLockedValue { $0 } }
+    /// The most requests that were in flight at once to one path.
+    var mostInFlight: Int { inFlight.withLockedValue { $0.most } }
+    private let inFlight: NIOLockedValueBox<(now: [String: Int], most: Int)>
     func url(_ path: String = "/hook") -> String { "http://127.0.0.1:\(port)\(path)" }
 
     func answer(_ rule: @escaping @Sendable (Int, Hit) -> Answer) { respond.withLockedValue { $0 = rule } }
 
-    private init(app: Application, port: Int, recorded: NIOLockedValueBox<[Hit]>, respond: NIOLockedValueBox<@Sendable (Int, Hit) -> Answer>) {
+    private init(
+        app: Application, port: Int, recorded: NIOLockedValueBox<[Hit]>, respond: NIOLockedValueBox<@Sendable (Int, Hit) -> Answer>,
+        inFlight: NIOLockedValueBox<(now: [String: Int], most: Int)>
+    ) {
         self.app = app
+        self.inFlight = inFlight
         self.port = port
         self.recorded = recorded
         self.respond = respond
@@ -43,11 +50,17 @@ final class Receiver: Sendable {
         app.logger.logLevel = .error
         let recorded = NIOLockedValueBox<[Hit]>([])
         let respond = NIOLockedValueBox<@Sendable (Int, Hit) -> Answer>(rule)
+        let inFlight = NIOLockedValueBox<(now: [String: Int], most: Int)>(([:], 0))
         app.on(.POST, "**", body: .collect(maxSize: "2mb")) { req async throws -> Response in
             let hit = Hit(
                 path: req.url.path, headers: req.headers,
                 body: req.body.data.map { String(buffer: $0) } ?? ""
             )
+            inFlight.withLockedValue { state in
+                state.now[hit.path, default: 0] += 1
+                state.most = max(state.most, state.now[hit.path]!)
+            }
+            defer { inFlight.withLockedValue { $0.now[hit.path, default: 1] -= 1 } }
             let index = recorded.withLockedValue { hits in
                 hits.append(hit)
                 return hits.count - 1
@@ -60,7 +73,7 @@ final class Receiver: Sendable {
         }
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
         guard let port = app.http.server.shared.localAddress?.port else { throw Abort(.internalServerError, reason: "receiver has no port") }
-        let receiver = Receiver(app: app, port: port, recorded: recorded, respond: respond)
+        let receiver = Receiver(app: app, port: port, recorded: recorded, respond: respond, inFlight: inFlight)
         return receiver
     }
 
