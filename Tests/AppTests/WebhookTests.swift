@@ -249,7 +249,7 @@ struct WebhookTests {
         }
     }
 
-    @Test("a receiver slower than the timeout is a failure; 3xx is a failure; 429 Retry-After sets the next attempt; 410 disables")
+    @Test("a receiver slower than the timeout (head or body) is a failure; a huge body is cut short; 3xx is a failure; 429 Retry-After sets the next attempt; 410 disables")
     func answers() async throws {
         try await Receiver.with { receiver in
             try await TestApp.run(adjust: Self.config) { t in
@@ -265,10 +265,29 @@ struct WebhookTests {
                 #expect(delivery.responseStatus == nil)
                 try await WebhookDelivery.query(on: t.store.db).delete()
 
+                // A 200 whose body trickles in past the timeout: the whole exchange has 2 s.
+                receiver.answer { _, _ in Receiver.Answer(trickle: .milliseconds(100)) }
+                _ = try await t.send(.POST, "/api/users/trickle", key: key)
+                let started = ContinuousClock.now
+                try await Self.drain(t)
+                #expect(ContinuousClock.now - started < .seconds(5))
+                delivery = try await Self.delivery(t, event: try #require(receiver.hits.last?.webhookID))
+                #expect(delivery.status == .pending)
+                #expect(delivery.error?.contains("within 2 s") == true, "\(delivery.error ?? "")")
+                try await WebhookDelivery.query(on: t.store.db).delete()
+
+                // A 2xx with a 1 MiB body: read up to 64 KiB, then the answer counts.
+                receiver.answer { _, _ in Receiver.Answer(bodyBytes: 1 << 20) }
+                _ = try await t.send(.POST, "/api/users/big", key: key)
+                try await Self.drain(t)
+                delivery = try await Self.delivery(t, event: try #require(receiver.hits.last?.webhookID))
+                #expect(delivery.status == .succeeded && delivery.responseStatus == 200, "\(delivery.error ?? "")")
+                try await WebhookDelivery.query(on: t.store.db).delete()
+
                 receiver.answer { _, _ in Receiver.Answer(status: .found, headers: [("location", "http://127.0.0.1:1/")]) }
                 _ = try await t.send(.POST, "/api/users/moved", key: key)
                 try await Self.drain(t)
-                #expect(receiver.hits.count == 2, "the redirect is not followed")
+                #expect(receiver.hits.count == 4, "the redirect is not followed")
                 delivery = try await Self.delivery(t, event: try #require(receiver.hits.last?.webhookID))
                 #expect(delivery.status == .pending)
                 #expect(delivery.responseStatus == 302)

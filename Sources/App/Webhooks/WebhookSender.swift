@@ -32,46 +32,32 @@ struct WebhookSender: Sendable {
         let body = Self.body(due.event)
         let timestamp = Int(now.timeIntervalSince1970)
         let keys = Webhooks.signingKeys(key: lease.key, previousKey: lease.previousKey, previousKeyExpiresAt: lease.previousKeyExpiresAt, now: now)
-        var request = HTTPClientRequest(url: target.url.absoluteString)
-        request.method = .POST
-        request.headers.add(name: "content-type", value: "application/json")
-        request.headers.add(name: "user-agent", value: Self.userAgent)
-        request.headers.add(name: "webhook-id", value: due.event.id)
-        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
-        request.headers.add(name: "webhook-signature", value: WebhookSignature.header(id: due.event.id, timestamp: timestamp, body: body, keys: keys))
-        request.body = .bytes(ByteBuffer(string: body))
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        headers.add(name: "user-agent", value: Self.userAgent)
+        headers.add(name: "webhook-id", value: due.event.id)
+        headers.add(name: "webhook-timestamp", value: String(timestamp))
+        headers.add(name: "webhook-signature", value: WebhookSignature.header(id: due.event.id, timestamp: timestamp, body: body, keys: keys))
 
         let client = await clients.client(for: target)
-        let timeout = self.timeout
-        let prepared = request
-        let eventLoop = clients.eventLoopGroup.next()
+        // The loop this delivery runs on (the worker's slots run on the clients' loops):
+        // the connection, the response's callbacks and the deadline's timer all stay on
+        // it, so an exchange wakes no other thread.
+        let eventLoop = clients.eventLoopGroup.any()
+        let reader = StatusReader()
         do {
-            let (status, retryAfter) = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
-                group.addTask {
-                    let response = try await client.execute(prepared, timeout: .seconds(Int64(timeout)))
-                    var read = 0
-                    for try await chunk in response.body {
-                        read += chunk.readableBytes
-                        if read > Self.maxResponseBytes { break }
-                    }
-                    return (Int(response.status.code), response.headers.first(name: "retry-after"))
-                }
-                group.addTask {
-                    // A timer on an event loop, which `cancel()` takes off the loop at once. A
-                    // cancelled `Task.sleep` leaves its timer (and the sleeping task's memory)
-                    // behind until the deadline: at 1,000 deliveries/s that was 30 s of them,
-                    // 40 MB, held at any moment.
-                    let timer = eventLoop.scheduleTask(in: .seconds(Int64(timeout))) {}
-                    try await withTaskCancellationHandler {
-                        try await timer.futureResult.get()
-                    } onCancel: {
-                        timer.cancel()
-                    }
-                    throw DeliveryTimeout()
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
+            let request = try HTTPClient.Request(url: target.url, method: .POST, headers: headers, body: .byteBuffer(ByteBuffer(string: body)))
+            // The deadline covers the whole exchange, the response body too.
+            let status: Int
+            do {
+                status = try await client.execute(
+                    request: request, delegate: reader, eventLoop: .delegateAndChannel(on: eventLoop),
+                    deadline: .now() + .seconds(Int64(timeout))
+                ).futureResult.get()
+            } catch is StatusReader.BodyTooLong {
+                status = reader.status
             }
+            let retryAfter = reader.retryAfter
             switch status {
             case 200..<300:
                 return .succeeded(status: status)
@@ -84,8 +70,6 @@ struct WebhookSender: Sendable {
             default:
                 return .failed(status: status, error: "HTTP \(status)", retryAfter: nil)
             }
-        } catch is DeliveryTimeout {
-            return .failed(status: nil, error: "no complete answer within \(timeout) s", retryAfter: nil)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             return .failed(status: nil, error: "no complete answer within \(timeout) s", retryAfter: nil)
         } catch {
@@ -115,8 +99,33 @@ struct WebhookSender: Sendable {
         let text = String(describing: error)
         return String(text.prefix(200))
     }
+}
 
-    private struct DeliveryTimeout: Error {}
+/// Keeps what a delivery needs of the response (status, `Retry-After`) and reads at most
+/// `WebhookSender.maxResponseBytes` of its body, throwing the rest away. Its callbacks all
+/// come on the one event loop the exchange runs on.
+private final class StatusReader: HTTPClientResponseDelegate, @unchecked Sendable {
+    typealias Response = Int
+
+    struct BodyTooLong: Error {}
+
+    private(set) var status = 0
+    private(set) var retryAfter: String?
+    private var read = 0
+
+    func didReceiveHead(task: HTTPClient.Task<Int>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        status = Int(head.status.code)
+        retryAfter = head.headers.first(name: "retry-after")
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<Int>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        read += buffer.readableBytes
+        if read > WebhookSender.maxResponseBytes { return task.eventLoop.makeFailedFuture(BodyTooLong()) }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<Int>) throws -> Int { status }
 }
 
 /// HTTP clients for webhook delivery. A target whose URL names the checked address

@@ -18,6 +18,10 @@ final class Receiver: Sendable {
         var status: HTTPResponseStatus = .ok
         var headers: [(String, String)] = []
         var delay: Duration? = nil
+        /// A body of this many bytes, sent at once.
+        var bodyBytes = 0
+        /// A body sent a byte at a time at this interval, for a minute.
+        var trickle: Duration? = nil
     }
 
     private let app: Application
@@ -69,7 +73,24 @@ final class Receiver: Sendable {
             if let delay = answer.delay { try? await Task.sleep(for: delay) }
             var headers = HTTPHeaders()
             for (name, value) in answer.headers { headers.add(name: name, value: value) }
-            return Response(status: answer.status, headers: headers)
+            let response = Response(status: answer.status, headers: headers)
+            if let every = answer.trickle {
+                response.body = Response.Body(asyncStream: { writer in
+                    do {
+                        for _ in 0..<Int(60 / (Double(every.components.attoseconds) / 1e18 + Double(every.components.seconds))) {
+                            try await writer.write(.buffer(ByteBuffer(string: "x")))
+                            try await Task.sleep(for: every)
+                        }
+                        try await writer.write(.end)
+                    } catch {
+                        // The client gave up (as it should): the stream ends with the error.
+                        try? await writer.write(.error(error))
+                    }
+                })
+            } else if answer.bodyBytes > 0 {
+                response.body = Response.Body(string: String(repeating: "x", count: answer.bodyBytes))
+            }
+            return response
         }
         try await app.server.start(address: .hostname("127.0.0.1", port: 0))
         guard let port = app.http.server.shared.localAddress?.port else { throw Abort(.internalServerError, reason: "receiver has no port") }
