@@ -107,9 +107,10 @@ struct RetentionTests {
 
     @Test("the batch size halves after a slow batch, doubles after a quick one, within its bounds")
     func batchSize() {
-        #expect(Retention.nextBatchSize(after: 500, hold: .milliseconds(40)) == 250)
-        #expect(Retention.nextBatchSize(after: 500, hold: .milliseconds(1)) == 1_000)
-        #expect(Retention.nextBatchSize(after: 500, hold: .milliseconds(12)) == 500)
+        let target = Retention.targetHold
+        #expect(Retention.nextBatchSize(after: 500, hold: target * 3) == 250)
+        #expect(Retention.nextBatchSize(after: 500, hold: target / 3) == 1_000)
+        #expect(Retention.nextBatchSize(after: 500, hold: target) == 500)
         #expect(Retention.nextBatchSize(after: 60, hold: .seconds(2)) == 50)
         #expect(Retention.nextBatchSize(after: 2_000, hold: .zero) == 2_000)
         #expect(Retention.nextBatchSize(after: 2, hold: .seconds(1)) == 2, "a size below the floor is not raised by a slow batch")

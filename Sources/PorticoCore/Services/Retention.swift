@@ -9,8 +9,9 @@ import SQLKit
 /// deliveries past the retention window.
 ///
 /// Each kind goes in batches, each one write of its own, so the hot paths' writes queue
-/// behind at most one batch. On SQLite a batch is one job of the group writer
-/// (`statements`), its *hold* the time its statements take on the writer thread; on
+/// behind at most one batch. On SQLite a batch is a transaction of its own on the group
+/// writer's thread (`statements`), its *hold* that transaction's time including the
+/// commit; on
 /// PostgreSQL it is a short transaction (`transactionBatch`), its hold that transaction's
 /// time. The batch size adapts to keep the hold near `targetHold`, and the pause after
 /// each batch (`pause(after:)`) keeps retention's share of the writer at `writerShare`,
@@ -52,7 +53,7 @@ public enum Retention {
     }
 
     /// The hold a batch aims at; the size halves above twice this and doubles below half.
-    public static let targetHold: Duration = .milliseconds(10)
+    public static let targetHold: Duration = .milliseconds(2)
     public static let batchSizes = 50...2_000
     /// The share of the writer's time retention takes while it catches up.
     public static let writerShare = 0.1
@@ -76,7 +77,7 @@ public enum Retention {
     }
 
     /// Deletes every row of `kinds` past its cutoff, in batches, through `store` (the hot
-    /// path store: on SQLite each batch is one job of the group writer). `onBatch` hears
+    /// path store: on SQLite each batch is a transaction of its own on the writer thread). `onBatch` hears
     /// each batch's kind, row count and hold (for the metrics).
     @discardableResult
     public static func purge(

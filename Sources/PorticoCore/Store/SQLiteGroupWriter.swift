@@ -10,9 +10,13 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     /// `finish` answers the caller once the commit's fate is known.
     private final class Job {
         let run: (SQLiteHandle) -> Bool
-        let finish: (Error?) -> Void
-        init(run: @escaping (SQLiteHandle) -> Bool, finish: @escaping (Error?) -> Void) {
+        /// The commit's fate, and how long the transaction held the write lock (BEGIN to COMMIT).
+        let finish: (Error?, Duration) -> Void
+        /// Runs in a transaction of its own (its hold is then its own).
+        let alone: Bool
+        init(run: @escaping (SQLiteHandle) -> Bool, alone: Bool, finish: @escaping (Error?, Duration) -> Void) {
             self.run = run
+            self.alone = alone
             self.finish = finish
         }
     }
@@ -47,6 +51,11 @@ final class SQLiteGroupWriter: @unchecked Sendable {
 
     /// WAL frames (4 KiB pages) past which the checkpointer restarts the log.
     static let restartFrames: Int64 = 8000
+    /// Milliseconds a restart waits for readers still on the log before it gives up
+    /// until the next round (writers wait all that time).
+    static let restartPatience: Int32 = 5
+    /// Frames a restart may have left to copy under the write lock.
+    static let restartLeftover: Int64 = 500
 
     /// Copies the WAL back into the database file from a connection of its own, twice a
     /// second, so the writer never stops to do it (its automatic checkpoint is off).
@@ -54,10 +63,13 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     /// next round. Under steady writes a PASSIVE round never catches the writer up, and
     /// SQLite only starts the log over once everything is copied, so the log would grow
     /// without end (new file pages the kernel zeroes, a bigger index): past
-    /// `restartFrames`, a RESTART checkpoint copies the rest and has the next commit
-    /// write from the log's start again. It takes its turn at the write lock and holds
-    /// writers back for the frames left and for readers still on the log — at most
-    /// 100 ms of waiting, else it gives up until the next round.
+    /// `restartFrames`, more PASSIVE rounds first copy what the writer added meanwhile
+    /// (until under `restartLeftover` frames are new), then a RESTART checkpoint copies
+    /// the rest and has the next commit write from the log's start again. It takes its
+    /// turn at the write lock and holds writers back for the frames left, the two syncs
+    /// (log, then database file) that make the copy durable before the log is reused,
+    /// and readers still on the log — at most `restartPatience` of waiting for those,
+    /// else it gives up until the next round.
     private func checkpointLoop() {
         var handle: SQLiteHandle?
         while true {
@@ -67,15 +79,30 @@ final class SQLiteGroupWriter: @unchecked Sendable {
             if done { return }
             Thread.sleep(forTimeInterval: 0.5)
             do {
-                if handle == nil { handle = try SQLiteHandle(path: path, busyTimeout: 100) }
-                let frames = try handle!.first("PRAGMA wal_checkpoint(PASSIVE)") { $0.int("log") ?? 0 } ?? 0
-                if frames >= Self.restartFrames {
-                    // In the writers' own order: SQLite's busy handler alone would
-                    // rarely catch the lock between two of the writer's batches.
-                    lock.acquireBlocking()
-                    defer { lock.release() }
-                    _ = try handle!.first("PRAGMA wal_checkpoint(RESTART)") { $0.int("busy") }
+                if handle == nil { handle = try SQLiteHandle(path: path, busyTimeout: Self.restartPatience) }
+                func passive() throws -> (log: Int64, left: Int64) {
+                    try handle!.first("PRAGMA wal_checkpoint(PASSIVE)") { row in
+                        let log = Int64(row.int("log") ?? 0)
+                        return (log, log - Int64(row.int("checkpointed") ?? 0))
+                    } ?? (0, 0)
                 }
+                var (frames, left) = try passive()
+                guard frames >= Self.restartFrames else { continue }
+                // Catch up outside the lock first: each round copies what the writer
+                // added during the one before, so the restart has little left to copy.
+                var rounds = 0
+                var added = frames
+                while added > Self.restartLeftover || left > Self.restartLeftover, rounds < 4 {
+                    let before = frames
+                    (frames, left) = try passive()
+                    added = frames - before
+                    rounds += 1
+                }
+                // In the writers' own order: SQLite's busy handler alone would rarely
+                // catch the lock between two of the writer's batches.
+                lock.acquireBlocking()
+                defer { lock.release() }
+                _ = try handle!.first("PRAGMA wal_checkpoint(RESTART)") { $0.int("busy") }
             } catch {
                 handle = nil
             }
@@ -84,7 +111,21 @@ final class SQLiteGroupWriter: @unchecked Sendable {
 
     /// Runs `body` inside the next group transaction; returns once it is committed.
     func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteHandle) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+        try await enqueue(alone: false, body).value
+    }
+
+    /// Runs `body` in a transaction of its own, between two group transactions; returns
+    /// its result and how long that transaction held the database's write lock, from
+    /// `BEGIN IMMEDIATE` taking it to the end of `COMMIT` (the WAL writes of its pages
+    /// included).
+    func writeAlone<T: Sendable>(_ body: @escaping @Sendable (SQLiteHandle) throws -> T) async throws -> (value: T, hold: Duration) {
+        try await enqueue(alone: true, body)
+    }
+
+    private func enqueue<T: Sendable>(
+        alone: Bool, _ body: @escaping @Sendable (SQLiteHandle) throws -> T
+    ) async throws -> (value: T, hold: Duration) {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(value: T, hold: Duration), Error>) in
             let outcome = Outcome<T>()
             let job = Job(
                 run: { handle in
@@ -93,11 +134,12 @@ final class SQLiteGroupWriter: @unchecked Sendable {
                     if case .failure = result { return true }
                     return false
                 },
-                finish: { commitError in
+                alone: alone,
+                finish: { commitError, hold in
                     if let commitError {
                         continuation.resume(throwing: commitError)
                     } else if let result = outcome.result {
-                        continuation.resume(with: result)
+                        continuation.resume(with: result.map { ($0, hold) })
                     } else {
                         continuation.resume(throwing: SQLiteFailure(code: 1, message: "the write did not run"))
                     }
@@ -128,7 +170,8 @@ final class SQLiteGroupWriter: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let batch = Array(queue.prefix(Self.maxBatch))
+            // A job that runs alone goes by itself; the others up to the next such one go together.
+            let batch = queue[0].alone ? [queue[0]] : Array(queue.prefix(Self.maxBatch).prefix { !$0.alone })
             queue.removeFirst(batch.count)
             condition.unlock()
 
@@ -145,7 +188,7 @@ final class SQLiteGroupWriter: @unchecked Sendable {
             } catch {
                 // The connection may be in a bad state: start over with a new one.
                 handle = nil
-                for job in batch { job.finish(error) }
+                for job in batch { job.finish(error, .zero) }
             }
         }
     }
@@ -153,6 +196,8 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     private func run(_ batch: [Job], on handle: SQLiteHandle) throws {
         // Transaction control through prepared statements too: no parsing per write.
         try handle.query("BEGIN IMMEDIATE")
+        // The hold starts once the file's write lock is ours (another process may have had it).
+        let started = ContinuousClock.now
         do {
             for job in batch {
                 try handle.query("SAVEPOINT w")
@@ -162,9 +207,10 @@ final class SQLiteGroupWriter: @unchecked Sendable {
             try handle.query("COMMIT")
         } catch {
             try? handle.execute("ROLLBACK")
-            for job in batch { job.finish(error) }
+            for job in batch { job.finish(error, .zero) }
             return
         }
-        for job in batch { job.finish(nil) }
+        let hold = ContinuousClock.now - started
+        for job in batch { job.finish(nil, hold) }
     }
 }

@@ -174,15 +174,15 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
         }
     }
 
-    /// One retention batch as one job of the group writer: its statements timed on the
-    /// writer thread, which is what the batch holds.
+    /// One retention batch as a transaction of its own on the writer thread, between two
+    /// group commits: its hold is that transaction's time, `BEGIN` to the end of `COMMIT`.
     public func purgeBatch(_ kind: Retention.Kind, limit: Int) async throws -> Retention.Batch {
         let statements = Retention.statements(kind)
-        return try await writer.write { db in
-            let started = ContinuousClock.now
+        let (rows, hold) = try await writer.writeAlone { db in
             for sql in statements { try db.query(sql, [.date(kind.cutoff), .int(limit)]) }
-            return Retention.Batch(rows: db.changes, hold: ContinuousClock.now - started)
+            return db.changes
         }
+        return Retention.Batch(rows: rows, hold: hold)
     }
 
     /// Rows per group-writer batch for bulk inserts.
