@@ -364,6 +364,31 @@ struct WebhookTests {
         }
     }
 
+    @Test("a worker that is stopped mid-batch stops at once: the cut-off exchange is no attempt, the rest stays pending")
+    func stopMidBatch() async throws {
+        try await Receiver.with({ _, _ in Receiver.Answer(delay: .milliseconds(1500)) }) { receiver in
+            try await TestApp.run(adjust: Self.config) { t in
+                let (org, key) = try await t.org("acme")
+                _ = try await Self.register(t, key: key, url: receiver.url())
+                try await t.store.write { db in
+                    for i in 0..<20 {
+                        try await Outbox.append(.userUpdated, orgID: org.id!, userID: nil, data: ["n": i], at: t.clock.now(), on: db)
+                    }
+                }
+                let worker = t.portico.webhookWorker(logger: t.app.logger)
+                let running = Task { await worker.run() }
+                while receiver.hits.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+                let stopping = ContinuousClock.now
+                running.cancel()
+                await running.value
+                #expect(ContinuousClock.now - stopping < .seconds(1), "not after the batch (20 × 1.5 s)")
+                #expect(try await t.count("webhook_attempts") == 0, "the exchange cut off is not an attempt")
+                #expect(try await t.count("webhook_deliveries", where: "status = 'pending' AND attempt = 0") == 20)
+                #expect(try await t.count("webhook_endpoints", where: "lease_owner IS NULL") == 1, "the endpoint is given back")
+            }
+        }
+    }
+
     @Test("filters, the test event, and key rotation: both signatures verify during the overlap, only the new one after")
     func filterTestAndRotation() async throws {
         try await Receiver.with { receiver in

@@ -50,10 +50,16 @@ struct WebhookSender: Sendable {
             // The deadline covers the whole exchange, the response body too.
             let status: Int
             do {
-                status = try await client.execute(
+                let exchange = client.execute(
                     request: request, delegate: reader, eventLoop: .delegateAndChannel(on: eventLoop),
                     deadline: .now() + .seconds(Int64(timeout))
-                ).futureResult.get()
+                )
+                // Shutting down cancels the worker: the exchange is cut off at once.
+                status = try await withTaskCancellationHandler {
+                    try await exchange.futureResult.get()
+                } onCancel: {
+                    exchange.cancel()
+                }
             } catch is StatusReader.BodyTooLong {
                 status = reader.status
             }

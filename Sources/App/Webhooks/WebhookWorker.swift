@@ -158,6 +158,8 @@ struct WebhookWorker: Sendable {
         var outcomes: [WebhookDispatch.Outcome] = []
         outcomes.reserveCapacity(batch.count)
         for delivery in batch {
+            // Stopping: what was sent is recorded, the rest waits for the next worker.
+            if Task.isCancelled { break }
             let now = portico.clock.now()
             if lease.until.timeIntervalSince(now) < TimeInterval(portico.config.webhookTimeout + 15) {
                 guard try await WebhookDispatch.renew(&lease, now: now, leaseFor: leaseSeconds, store: portico.store) else {
@@ -166,6 +168,8 @@ struct WebhookWorker: Sendable {
             }
             let started = ContinuousClock.now
             let result = await sender.send(delivery, lease: lease, now: now)
+            // An exchange cut off by the stop is not an attempt: it is made again later.
+            if Task.isCancelled, case .failed = result { break }
             let elapsed = ContinuousClock.now - started
             let durationMS = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
             outcomes.append(.init(due: delivery, at: now, durationMS: durationMS, result: result))
