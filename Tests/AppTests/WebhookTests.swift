@@ -34,6 +34,15 @@ struct WebhookTests {
         try await t.portico.webhookWorker(logger: t.app.logger).drain()
     }
 
+    /// `count` user.updated events of the org, numbered in their payload, in one transaction.
+    static func appendEvents(_ t: TestApp, org: Organization, count: Int) async throws {
+        try await t.store.write { db in
+            for i in 0..<count {
+                try await Outbox.append(.userUpdated, orgID: org.id!, userID: nil, data: ["n": i], at: t.clock.now(), on: db)
+            }
+        }
+    }
+
     static func delivery(_ t: TestApp, event: String) async throws -> WebhookDelivery {
         try #require(try await WebhookDelivery.query(on: t.store.db).filter(\.$eventID == event).first())
     }
@@ -343,11 +352,7 @@ struct WebhookTests {
             try await TestApp.run(adjust: Self.config) { t in
                 let (org, key) = try await t.org("acme")
                 _ = try await Self.register(t, key: key, url: receiver.url())
-                try await t.store.write { db in
-                    for i in 0..<250 {
-                        try await Outbox.append(.userUpdated, orgID: org.id!, userID: nil, data: ["n": i], at: t.clock.now(), on: db)
-                    }
-                }
+                try await Self.appendEvents(t, org: org, count: 250)
                 try await Self.drain(t)
                 let first = receiver.hits.compactMap { $0.json["webhook"]["sequence"].int }
                 #expect(first == Array(1...250), "every first attempt once, in order across batches")
@@ -370,11 +375,7 @@ struct WebhookTests {
             try await TestApp.run(adjust: Self.config) { t in
                 let (org, key) = try await t.org("acme")
                 _ = try await Self.register(t, key: key, url: receiver.url())
-                try await t.store.write { db in
-                    for i in 0..<20 {
-                        try await Outbox.append(.userUpdated, orgID: org.id!, userID: nil, data: ["n": i], at: t.clock.now(), on: db)
-                    }
-                }
+                try await Self.appendEvents(t, org: org, count: 20)
                 let worker = t.portico.webhookWorker(logger: t.app.logger)
                 let running = Task { await worker.run() }
                 while receiver.hits.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
@@ -463,11 +464,7 @@ struct WebhookTests {
                 let (org, key) = try await t.org("acme")
                 _ = try await Self.register(t, key: key, url: receiver.url("/one"))
                 _ = try await Self.register(t, key: key, url: receiver.url("/two"))
-                try await t.store.write { db in
-                    for i in 0..<1000 {
-                        try await Outbox.append(.userUpdated, orgID: org.id!, userID: nil, data: ["n": i], at: t.clock.now(), on: db)
-                    }
-                }
+                try await Self.appendEvents(t, org: org, count: 1000)
 
                 let second = try await Application.make(.testing)
                 do {

@@ -77,8 +77,8 @@ public enum Retention {
     }
 
     /// Deletes every row of `kinds` past its cutoff, in batches, through `store` (the hot
-    /// path store: on SQLite each batch is a transaction of its own on the writer thread). `onBatch` hears
-    /// each batch's kind, row count and hold (for the metrics).
+    /// path store: on SQLite each batch is a transaction of its own on the writer thread).
+    /// `onBatch` hears each batch's kind, row count and hold (for the metrics).
     @discardableResult
     public static func purge(
         _ kinds: [Kind], store: any RetentionStore, startingBatch: Int = 500, writerShare: Double = writerShare,

@@ -155,22 +155,21 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
     }
 
     public func insertTokens(_ tokens: [IssuedToken]) async throws {
-        for chunk in tokens.chunks(of: Self.bulkRows) {
-            try await writer.write { db in for token in chunk { try Self.insert(token, on: db) } }
-        }
+        try await inBulk(tokens) { token, db in try Self.insert(token, on: db) }
     }
 
     public func insertEvents(_ events: [Outbox.NewEvent]) async throws {
-        for chunk in events.chunks(of: Self.bulkRows) {
-            try await writer.write { db in for event in chunk { try Self.append(event, on: db) } }
-        }
+        try await inBulk(events) { event, db in try Self.append(event, on: db) }
     }
 
     public func insertLaunches(_ launches: [(id: UUID, appID: UUID, userID: UUID, issuedAt: Date)]) async throws {
-        for chunk in launches.chunks(of: Self.bulkRows) {
-            try await writer.write { db in
-                for l in chunk { try Self.insertLaunch(id: l.id, appID: l.appID, userID: l.userID, issuedAt: l.issuedAt, on: db) }
-            }
+        try await inBulk(launches) { l, db in try Self.insertLaunch(id: l.id, appID: l.appID, userID: l.userID, issuedAt: l.issuedAt, on: db) }
+    }
+
+    /// Writes `rows` with `insert`, `bulkRows` a group-writer job (benchmark seeding).
+    private func inBulk<Row: Sendable>(_ rows: [Row], _ insert: @escaping @Sendable (Row, SQLiteHandle) throws -> Void) async throws {
+        for chunk in rows.chunks(of: Self.bulkRows) {
+            try await writer.write { db in for row in chunk { try insert(row, db) } }
         }
     }
 
