@@ -59,16 +59,18 @@ public func configure(
     let store = PorticoStore(engine: config.storage.engine) { [unowned app, databaseLogger] in
         app.databases.database(logger: databaseLogger, on: app.eventLoopGroup.any())!
     }
+    let metrics = PorticoMetrics()
     let curriculum = try config.curriculumPath.map { try Curriculum.load(from: URL(fileURLWithPath: $0)) } ?? Curriculum.bundled()
     app.portico = PorticoServices(
         config: config,
         store: store,
-        hotPaths: sqlitePath.map { SQLiteHotPathStore(path: $0, store: store) } ?? PostgresHotPathStore(store: store),
+        hotPaths: sqlitePath.map { SQLiteHotPathStore(path: $0, store: store, onRestart: { metrics.recordWALRestart(hold: $0) }) }
+            ?? PostgresHotPathStore(store: store),
         clock: clock,
         curriculum: curriculum,
         rateLimiter: config.rateLimit.map { RateLimiter(limit: $0) },
         failureLimiter: config.failureLimit.map { RateLimiter(limit: $0) },
-        metrics: PorticoMetrics(),
+        metrics: metrics,
         keyUse: KeyUseThrottle(),
         launchKeys: LaunchKeys(configuredSecret: config.secret, store: store),
         oidcKeys: OIDCKeys(configuredSecret: config.secret, store: store, clock: { clock.now() }, logger: app.logger),

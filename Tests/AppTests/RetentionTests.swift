@@ -105,6 +105,34 @@ struct RetentionTests {
         #expect(Retention.pause(after: .milliseconds(10), share: 1) == .zero)
     }
 
+    @Test("half the writer for retention when nothing else wanted it meanwhile, a tenth otherwise")
+    func pauseWhenQuiet() {
+        #expect(Retention.pause(after: Retention.Batch(rows: 100, hold: .milliseconds(10), contended: false)) == .milliseconds(10))
+        #expect(Retention.pause(after: Retention.Batch(rows: 1, hold: .milliseconds(1), contended: false)) == .milliseconds(5))
+        #expect(Retention.pause(after: Retention.Batch(rows: 100, hold: .milliseconds(10), contended: false), share: 1) == .zero)
+        #expect(Retention.pause(after: Retention.Batch(rows: 100, hold: .milliseconds(10), contended: true)) == .milliseconds(90))
+        #expect(Retention.pause(after: Retention.Batch(rows: 100, hold: .milliseconds(10))) == .milliseconds(90), "contended unless told")
+    }
+
+    @Test("on SQLite a batch is contended when other writes ran since the last one; on PostgreSQL always")
+    func contention() async throws {
+        try await TestApp.run { t in
+            let (_, key) = try await t.org("uni")
+            for i in 0..<6 { _ = try await t.token(key: key, partnerID: "u\(i)") }
+            t.clock.advance(by: 31 * 86_400)
+            let now = t.clock.now()
+            let events = Retention.kinds(now: now, eventCutoff: now.addingTimeInterval(-30 * 86_400)).first { $0.table == "events" }!
+            let sqlite = t.portico.hotPaths is SQLiteHotPathStore
+            let first = try await t.portico.hotPaths.purgeBatch(events, limit: 2)
+            #expect(first.rows == 2 && first.contended, "the org and tokens were written since the start")
+            let second = try await t.portico.hotPaths.purgeBatch(events, limit: 2)
+            #expect(second.rows == 2 && second.contended == !sqlite, "nothing else wrote in between")
+            _ = try await t.token(key: key, partnerID: "u0")
+            let third = try await t.portico.hotPaths.purgeBatch(events, limit: 2)
+            #expect(third.rows == 2 && third.contended, "a token was issued in between")
+        }
+    }
+
     @Test("the batch size halves after a slow batch, doubles after a quick one, within its bounds")
     func batchSize() {
         let target = Retention.targetHold

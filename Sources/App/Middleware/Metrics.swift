@@ -53,6 +53,13 @@ public final class PorticoMetrics: Sendable {
         registry.makeDurationHistogram(name: "portico_retention_batch_hold_seconds", labels: [], buckets: Self.holdBuckets).record(hold)
     }
 
+    /// One restart of SQLite's write-ahead log: how long the checkpointer held the write
+    /// lock (the last frames copied, the two syncs, readers waited for).
+    func recordWALRestart(hold: Duration) {
+        registry.makeDurationHistogram(name: "portico_sqlite_wal_restart_hold_seconds", labels: [], buckets: Self.holdBuckets)
+            .record(hold)
+    }
+
     public func text() -> String { registry.emitToString() }
 }
 

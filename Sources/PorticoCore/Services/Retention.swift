@@ -16,7 +16,11 @@ import SQLKit
 /// time. The batch size adapts to keep the hold near `targetHold`, and the pause after
 /// each batch (`pause(after:)`) keeps retention's share of the writer at `writerShare`,
 /// so a backlog (a first start on a year of rows) is worked off beside the hot paths
-/// instead of in their place.
+/// instead of in their place. When nothing else wrote since the last batch and nothing
+/// waits (`Batch.contended`, on SQLite's single writer), retention takes half the
+/// writer (`quietShare`): a quiet server works its backlog off five times as fast, and
+/// the first write that comes waits for at most the batch under way, then brings the
+/// longer pauses back.
 public enum Retention {
     /// One kind of row that expires: the rows of `table` past `cutoff` by `column` (the
     /// table's name is the kind's name in reports and metrics).
@@ -66,6 +70,17 @@ public enum Retention {
         share >= 1 ? .zero : max(minimumPause, hold * ((1 - share) / share))
     }
 
+    /// The share of the writer's time retention takes while nothing else wants it: not
+    /// all of it, so the log the deletes write (a page per row in each random index)
+    /// grows no faster than the checkpointer copies it back.
+    public static let quietShare = 0.5
+
+    /// The pause after `batch`: the one that keeps retention to `share` of the writer,
+    /// or to `quietShare` when nothing else wanted the writer meanwhile.
+    public static func pause(after batch: Batch, share: Double = writerShare) -> Duration {
+        pause(after: batch.hold, share: batch.contended ? share : max(share, quietShare))
+    }
+
     /// What one purge did.
     public struct Report: Sendable, Equatable {
         public var deleted: [String: Int] = [:]
@@ -97,7 +112,8 @@ public enum Retention {
                 let requested = size
                 size = nextBatchSize(after: size, hold: batch.hold)
                 if batch.rows < requested { break }
-                try? await Task.sleep(for: pause(after: batch.hold, share: writerShare))
+                let pause = pause(after: batch, share: writerShare)
+                if pause > .zero { try? await Task.sleep(for: pause) }
             }
         }
         return report
@@ -110,14 +126,18 @@ public enum Retention {
         return size
     }
 
-    /// One batch: how many rows of the kind went, and how long the batch held the writer.
+    /// One batch: how many rows of the kind went, how long the batch held the writer, and
+    /// whether other writes ran since the last batch or were waiting when it was done
+    /// (where the store cannot tell, as on PostgreSQL, always).
     public struct Batch: Sendable {
         public var rows: Int
         public var hold: Duration
+        public var contended: Bool
 
-        public init(rows: Int, hold: Duration) {
+        public init(rows: Int, hold: Duration, contended: Bool = true) {
             self.rows = rows
             self.hold = hold
+            self.contended = contended
         }
     }
 

@@ -10,11 +10,13 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     /// `finish` answers the caller once the commit's fate is known.
     private final class Job {
         let run: (SQLiteHandle) -> Bool
-        /// The commit's fate, and how long the transaction held the write lock (BEGIN to COMMIT).
-        let finish: (Error?, Duration) -> Void
+        /// The commit's fate, how long the transaction held the write lock (BEGIN to
+        /// COMMIT), and, for a job alone, whether other writes ran since the last job
+        /// alone or were waiting when it was done.
+        let finish: (Error?, Duration, Bool) -> Void
         /// Runs in a transaction of its own (its hold is then its own).
         let alone: Bool
-        init(run: @escaping (SQLiteHandle) -> Bool, alone: Bool, finish: @escaping (Error?, Duration) -> Void) {
+        init(run: @escaping (SQLiteHandle) -> Bool, alone: Bool, finish: @escaping (Error?, Duration, Bool) -> Void) {
             self.run = run
             self.alone = alone
             self.finish = finish
@@ -32,14 +34,19 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var stopped = false
+    /// Writes run since the last job alone.
+    private var othersSinceAlone = 0
     private let path: String
     private let lock: WriteLock
+    private let onRestart: @Sendable (Duration) -> Void
 
     /// `lock` is the store's: the writer takes it for each batch, so `PorticoStore.write`
     /// gets its turn between two batches instead of waiting out the busy timeout.
-    init(path: String, lock: WriteLock) {
+    /// `onRestart` hears how long each restart of the log held the write lock.
+    init(path: String, lock: WriteLock, onRestart: @escaping @Sendable (Duration) -> Void = { _ in }) {
         self.path = path
         self.lock = lock
+        self.onRestart = onRestart
         // The thread keeps the writer alive until `stop()` lets its loop end.
         let thread = Thread { self.loop() }
         thread.name = "portico-sqlite-writer"
@@ -69,7 +76,11 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     /// turn at the write lock and holds writers back for the frames left, the two syncs
     /// (log, then database file) that make the copy durable before the log is reused,
     /// and readers still on the log — at most `restartPatience` of waiting for those,
-    /// else it gives up until the next round.
+    /// else it gives up until the next round. The syncs under the lock are kept short by
+    /// syncing both files just before taking it: SQLite syncs the database file only
+    /// when a round copies the log to its end, which under steady writes a PASSIVE round
+    /// never does, so without that the restart's sync wrote out every page the rounds
+    /// had copied since the last restart.
     private func checkpointLoop() {
         var handle: SQLiteHandle?
         while true {
@@ -88,8 +99,10 @@ final class SQLiteGroupWriter: @unchecked Sendable {
                 }
                 var (frames, left) = try passive()
                 guard frames >= Self.restartFrames else { continue }
-                // Catch up outside the lock first: each round copies what the writer
-                // added during the one before, so the restart has little left to copy.
+                // Catch up outside the lock first: each round syncs what the one before
+                // copied and copies what the writer added meanwhile, so the restart has
+                // little left to copy and to sync.
+                try handle!.syncFiles()
                 var rounds = 0
                 var added = frames
                 while added > Self.restartLeftover || left > Self.restartLeftover, rounds < 4 {
@@ -97,11 +110,16 @@ final class SQLiteGroupWriter: @unchecked Sendable {
                     (frames, left) = try passive()
                     added = frames - before
                     rounds += 1
+                    try handle!.syncFiles()
                 }
                 // In the writers' own order: SQLite's busy handler alone would rarely
                 // catch the lock between two of the writer's batches.
                 lock.acquireBlocking()
-                defer { lock.release() }
+                let locked = ContinuousClock.now
+                defer {
+                    lock.release()
+                    onRestart(ContinuousClock.now - locked)
+                }
                 _ = try handle!.first("PRAGMA wal_checkpoint(RESTART)") { $0.int("busy") }
             } catch {
                 handle = nil
@@ -115,17 +133,21 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     }
 
     /// Runs `body` in a transaction of its own, between two group transactions; returns
-    /// its result and how long that transaction held the database's write lock, from
+    /// its result, how long that transaction held the database's write lock, from
     /// `BEGIN IMMEDIATE` taking it to the end of `COMMIT` (the WAL writes of its pages
-    /// included).
-    func writeAlone<T: Sendable>(_ body: @escaping @Sendable (SQLiteHandle) throws -> T) async throws -> (value: T, hold: Duration) {
+    /// included), and whether other writes ran since the last such transaction or were
+    /// waiting when it was done (else the writer had nothing else to do).
+    func writeAlone<T: Sendable>(
+        _ body: @escaping @Sendable (SQLiteHandle) throws -> T
+    ) async throws -> (value: T, hold: Duration, contended: Bool) {
         try await enqueue(alone: true, body)
     }
 
     private func enqueue<T: Sendable>(
         alone: Bool, _ body: @escaping @Sendable (SQLiteHandle) throws -> T
-    ) async throws -> (value: T, hold: Duration) {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(value: T, hold: Duration), Error>) in
+    ) async throws -> (value: T, hold: Duration, contended: Bool) {
+        typealias Answer = (value: T, hold: Duration, contended: Bool)
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Answer, Error>) in
             let outcome = Outcome<T>()
             let job = Job(
                 run: { handle in
@@ -135,11 +157,11 @@ final class SQLiteGroupWriter: @unchecked Sendable {
                     return false
                 },
                 alone: alone,
-                finish: { commitError, hold in
+                finish: { commitError, hold, contended in
                     if let commitError {
                         continuation.resume(throwing: commitError)
                     } else if let result = outcome.result {
-                        continuation.resume(with: result.map { ($0, hold) })
+                        continuation.resume(with: result.map { ($0, hold, contended) })
                     } else {
                         continuation.resume(throwing: SQLiteFailure(code: 1, message: "the write did not run"))
                     }
@@ -173,6 +195,13 @@ final class SQLiteGroupWriter: @unchecked Sendable {
             // A job that runs alone goes by itself; the others up to the next such one go together.
             let batch = queue[0].alone ? [queue[0]] : Array(queue.prefix(Self.maxBatch).prefix { !$0.alone })
             queue.removeFirst(batch.count)
+            var othersRan = false
+            if batch[0].alone {
+                othersRan = othersSinceAlone > 0
+                othersSinceAlone = 0
+            } else {
+                othersSinceAlone += batch.count
+            }
             condition.unlock()
 
             lock.acquireBlocking()
@@ -181,19 +210,22 @@ final class SQLiteGroupWriter: @unchecked Sendable {
                 if handle == nil {
                     handle = try SQLiteHandle(path: path)
                     try handle!.execute("PRAGMA wal_autocheckpoint=0")
-                    // After a burst, the log file shrinks back to 64 MiB when it starts over.
-                    try handle!.execute("PRAGMA journal_size_limit=67108864")
+                    // After a burst, the log file shrinks back to 256 MiB when it starts over.
+                    // The first commit after a restart does that truncation, so the limit
+                    // is above what the log grows to between two restarts under load and
+                    // during retention's catch-up: at 64 MiB that commit took 50-90 ms.
+                    try handle!.execute("PRAGMA journal_size_limit=268435456")
                 }
-                try run(batch, on: handle!)
+                try run(batch, on: handle!, othersRan: othersRan)
             } catch {
                 // The connection may be in a bad state: start over with a new one.
                 handle = nil
-                for job in batch { job.finish(error, .zero) }
+                for job in batch { job.finish(error, .zero, othersRan) }
             }
         }
     }
 
-    private func run(_ batch: [Job], on handle: SQLiteHandle) throws {
+    private func run(_ batch: [Job], on handle: SQLiteHandle, othersRan: Bool) throws {
         // Transaction control through prepared statements too: no parsing per write.
         try handle.query("BEGIN IMMEDIATE")
         // The hold starts once the file's write lock is ours (another process may have had it).
@@ -207,10 +239,18 @@ final class SQLiteGroupWriter: @unchecked Sendable {
             try handle.query("COMMIT")
         } catch {
             try? handle.execute("ROLLBACK")
-            for job in batch { job.finish(error, .zero) }
+            for job in batch { job.finish(error, .zero, othersRan) }
             return
         }
         let hold = ContinuousClock.now - started
-        for job in batch { job.finish(nil, hold) }
+        let contended = othersRan || (batch[0].alone && othersWaiting)
+        for job in batch { job.finish(nil, hold, contended) }
+    }
+
+    /// Whether writes are queued.
+    private var othersWaiting: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !queue.isEmpty
     }
 }

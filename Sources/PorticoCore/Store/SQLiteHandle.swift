@@ -103,6 +103,21 @@ final class SQLiteHandle {
     /// Rows changed by the last statement.
     var changes: Int { Int(sqlite_nio_sqlite3_changes(db)) }
 
+    /// Syncs the write-ahead log and then the database file to disk through this
+    /// connection's own open files (SQLite's VFS: a sync covers what any connection
+    /// wrote). Never a second descriptor of its own: closing one would drop the
+    /// process's POSIX locks on the file. A file this connection has not opened yet
+    /// (the log, before its first read) is skipped.
+    func syncFiles() throws {
+        for op in [SQLITE_FCNTL_JOURNAL_POINTER, SQLITE_FCNTL_FILE_POINTER] {
+            var file: UnsafeMutablePointer<sqlite3_file>?
+            guard sqlite_nio_sqlite3_file_control(db, "main", op, &file) == SQLITE_OK,
+                  let file, let sync = file.pointee.pMethods?.pointee.xSync else { continue }
+            let rc = sync(file, SQLITE_SYNC_NORMAL)
+            guard rc == SQLITE_OK else { throw SQLiteFailure(code: rc, message: "sync failed") }
+        }
+    }
+
     private func prepared(_ sql: String) throws -> OpaquePointer {
         if let statement = statements[sql] { return statement }
         var statement: OpaquePointer?

@@ -16,9 +16,10 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
     private let readers = NIOLockedValueBox<[SQLiteHandle]>([])
 
     /// `store` is the Fluent side of the same file: both take turns at its write lock.
-    public init(path: String, store: PorticoStore) {
+    /// `onRestart` hears how long each restart of the write-ahead log held the write lock.
+    public init(path: String, store: PorticoStore, onRestart: @escaping @Sendable (Duration) -> Void = { _ in }) {
         self.path = path
-        self.writer = SQLiteGroupWriter(path: path, lock: store.writeLock)
+        self.writer = SQLiteGroupWriter(path: path, lock: store.writeLock, onRestart: onRestart)
     }
 
     deinit { writer.stop() }
@@ -177,11 +178,11 @@ public final class SQLiteHotPathStore: HotPathStore, @unchecked Sendable {
     /// group commits: its hold is that transaction's time, `BEGIN` to the end of `COMMIT`.
     public func purgeBatch(_ kind: Retention.Kind, limit: Int) async throws -> Retention.Batch {
         let statements = Retention.statements(kind)
-        let (rows, hold) = try await writer.writeAlone { db in
+        let (rows, hold, contended) = try await writer.writeAlone { db in
             for sql in statements { try db.query(sql, [.date(kind.cutoff), .int(limit)]) }
             return db.changes
         }
-        return Retention.Batch(rows: rows, hold: hold)
+        return Retention.Batch(rows: rows, hold: hold, contended: contended)
     }
 
     /// Rows per group-writer job for bulk inserts. Each job is a savepoint, and SQLite
