@@ -1,6 +1,7 @@
 @testable import App
 import Foundation
 import PorticoCore
+import SQLKit
 import Testing
 import Vapor
 
@@ -130,6 +131,12 @@ struct RetentionTests {
             _ = try await t.token(key: key, partnerID: "u0")
             let third = try await t.portico.hotPaths.purgeBatch(events, limit: 2)
             #expect(third.rows == 2 && third.contended, "a token was issued in between")
+            let quiet = try await t.portico.hotPaths.purgeBatch(events, limit: 0)
+            #expect(quiet.contended == !sqlite)
+            // A write through the Fluent side (PorticoStore.write), not the hot paths' queue.
+            try await t.portico.store.write { db in try await (db as! any SQLDatabase).raw("DELETE FROM sessions WHERE 1 = 0").run() }
+            let fourth = try await t.portico.hotPaths.purgeBatch(events, limit: 2)
+            #expect(fourth.contended, "a store write ran in between")
         }
     }
 

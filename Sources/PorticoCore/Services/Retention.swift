@@ -17,10 +17,11 @@ import SQLKit
 /// each batch (`pause(after:)`) keeps retention's share of the writer at `writerShare`,
 /// so a backlog (a first start on a year of rows) is worked off beside the hot paths
 /// instead of in their place. When nothing else wrote since the last batch and nothing
-/// waits (`Batch.contended`, on SQLite's single writer), retention takes half the
-/// writer (`quietShare`): a quiet server works its backlog off five times as fast, and
-/// the first write that comes waits for at most the batch under way, then brings the
-/// longer pauses back.
+/// waits (`Batch.contended`, on SQLite's single writer), retention pauses as if it had
+/// half the writer (`quietShare`; with batches of about 2 ms and the 5 ms shortest pause
+/// that is nearly a third): a quiet server works its backlog off about three times as
+/// fast, and the first write that comes waits for at most the batch under way, then
+/// brings the longer pauses back.
 public enum Retention {
     /// One kind of row that expires: the rows of `table` past `cutoff` by `column` (the
     /// table's name is the kind's name in reports and metrics).

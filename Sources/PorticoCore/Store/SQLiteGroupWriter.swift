@@ -11,8 +11,9 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     private final class Job {
         let run: (SQLiteHandle) -> Bool
         /// The commit's fate, how long the transaction held the write lock (BEGIN to
-        /// COMMIT), and, for a job alone, whether other writes ran since the last job
-        /// alone or were waiting when it was done.
+        /// COMMIT), and, for a job alone, whether other writes (queued here or through
+        /// `PorticoStore.write`) ran since the last job alone or were waiting when it was
+        /// done. Another process's writes are not seen.
         let finish: (Error?, Duration, Bool) -> Void
         /// Runs in a transaction of its own (its hold is then its own).
         let alone: Bool
@@ -36,13 +37,16 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     private var stopped = false
     /// Writes run since the last job alone.
     private var othersSinceAlone = 0
+    /// `lock.asyncRequests` when the last job alone started (the writer thread's only).
+    private var storeWritesAtAlone = 0
     private let path: String
     private let lock: WriteLock
     private let onRestart: @Sendable (Duration) -> Void
 
     /// `lock` is the store's: the writer takes it for each batch, so `PorticoStore.write`
     /// gets its turn between two batches instead of waiting out the busy timeout.
-    /// `onRestart` hears how long each restart of the log held the write lock.
+    /// `onRestart` hears how long each restart of the log held the write lock (also one
+    /// that gave up waiting for readers: it held writers back all the same).
     init(path: String, lock: WriteLock, onRestart: @escaping @Sendable (Duration) -> Void = { _ in }) {
         self.path = path
         self.lock = lock
@@ -203,6 +207,12 @@ final class SQLiteGroupWriter: @unchecked Sendable {
                 othersSinceAlone += batch.count
             }
             condition.unlock()
+            if batch[0].alone {
+                // Writes through `PorticoStore.write` take the same lock, not this queue.
+                let storeWrites = lock.asyncRequests
+                othersRan = othersRan || storeWrites != storeWritesAtAlone
+                storeWritesAtAlone = storeWrites
+            }
 
             lock.acquireBlocking()
             defer { lock.release() }
@@ -243,11 +253,11 @@ final class SQLiteGroupWriter: @unchecked Sendable {
             return
         }
         let hold = ContinuousClock.now - started
-        let contended = othersRan || (batch[0].alone && othersWaiting)
+        let contended = othersRan || (batch[0].alone && (othersWaiting || lock.asyncRequests != storeWritesAtAlone))
         for job in batch { job.finish(nil, hold, contended) }
     }
 
-    /// Whether writes are queued.
+    /// Whether writes are queued here.
     private var othersWaiting: Bool {
         condition.lock()
         defer { condition.unlock() }

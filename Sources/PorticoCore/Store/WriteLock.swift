@@ -15,14 +15,21 @@ final class WriteLock: Sendable {
     private struct State {
         var held = false
         var waiters: [Waiter] = []
+        var asyncRequests = 0
     }
 
     private let state = NIOLockedValueBox(State())
+
+    /// How many times `acquire()` has been called: the writes other than the group
+    /// writer's (`PorticoStore.write`), counted when they ask, so a change shows one
+    /// that ran or one that waits.
+    var asyncRequests: Int { state.withLockedValue { $0.asyncRequests } }
 
     /// Waits (suspended) for the lock.
     func acquire() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let granted = state.withLockedValue { state -> Bool in
+                state.asyncRequests += 1
                 if state.held {
                     state.waiters.append(.task(continuation))
                     return false
