@@ -35,9 +35,9 @@ final class SQLiteGroupWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var stopped = false
-    /// Writes run since the last job alone.
+    /// The writer thread's own: group jobs run since the last job alone, and
+    /// `lock.asyncRequests` (`PorticoStore.write`'s writes) when that job started.
     private var othersSinceAlone = 0
-    /// `lock.asyncRequests` when the last job alone started (the writer thread's only).
     private var storeWritesAtAlone = 0
     private let path: String
     private let lock: WriteLock
@@ -199,19 +199,15 @@ final class SQLiteGroupWriter: @unchecked Sendable {
             // A job that runs alone goes by itself; the others up to the next such one go together.
             let batch = queue[0].alone ? [queue[0]] : Array(queue.prefix(Self.maxBatch).prefix { !$0.alone })
             queue.removeFirst(batch.count)
-            var othersRan = false
-            if batch[0].alone {
-                othersRan = othersSinceAlone > 0
-                othersSinceAlone = 0
-            } else {
-                othersSinceAlone += batch.count
-            }
             condition.unlock()
+            var othersRan = false
             if batch[0].alone {
                 // Writes through `PorticoStore.write` take the same lock, not this queue.
                 let storeWrites = lock.asyncRequests
-                othersRan = othersRan || storeWrites != storeWritesAtAlone
-                storeWritesAtAlone = storeWrites
+                othersRan = othersSinceAlone > 0 || storeWrites != storeWritesAtAlone
+                (othersSinceAlone, storeWritesAtAlone) = (0, storeWrites)
+            } else {
+                othersSinceAlone += batch.count
             }
 
             lock.acquireBlocking()
