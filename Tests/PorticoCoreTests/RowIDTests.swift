@@ -25,4 +25,26 @@ struct RowIDTests {
         #expect(ids.map(\.uuidString) == ids.map(\.uuidString).sorted())
         #expect(ids.map { $0.uuidString.lowercased() } == ids.map { $0.uuidString.lowercased() }.sorted())
     }
+
+    @Test("event ids: evt_, 9 base-36 digits of the time in milliseconds, 15 random letters and digits; they sort by time")
+    func eventIDs() {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let id = Outbox.newEventID(at: start)
+        #expect(id.hasPrefix("evt_"))
+        #expect(id.count == 28)
+        #expect(id.dropFirst(4).allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) })
+        #expect(id.dropFirst(4).prefix(9) == "0mywpiww0")  // 1,800,000,000,000 in base 36
+        #expect(Outbox.newEventID(at: start) != id)
+        // A millisecond apart and a year apart, across a carry: the text order is the time order.
+        let times = [0, 0.001, 0.035, 0.036, 1, 1_296, 86_400, 31_536_000].map { start.addingTimeInterval($0) }
+        let ids = times.map { Outbox.newEventID(at: $0) }
+        #expect(ids == ids.sorted())
+        // The extremes: before 1970, the far future, and no time at all.
+        #expect(Outbox.timePrefix(Date(timeIntervalSince1970: 0)) == "000000000")
+        #expect(Outbox.timePrefix(Date(timeIntervalSince1970: -1)) == "000000000")
+        #expect(Outbox.timePrefix(.distantPast) == "000000000")
+        #expect(Outbox.timePrefix(Date(timeIntervalSince1970: 1e12)) == "zzzzzzzzz")
+        #expect(Outbox.timePrefix(Date(timeIntervalSinceReferenceDate: .infinity)) == "000000000")
+        #expect(Outbox.timePrefix(Date(timeIntervalSinceReferenceDate: .nan)) == "000000000")
+    }
 }
