@@ -23,7 +23,6 @@ public func configure(
     // Storage. SQL is never logged with its bound values: SQLite logs none, and
     // PostgreSQL's level (trace) is below what any of Portico's loggers let through.
     let sqlitePath: String?
-    var postgresConfiguration: SQLPostgresConfiguration?
     switch config.storage {
     case .sqliteFile(let path):
         sqlitePath = path
@@ -42,7 +41,6 @@ public func configure(
     case .postgres(let url, let searchPath):
         var pg = try SQLPostgresConfiguration(url: url)
         if let searchPath { pg.searchPath = [searchPath] }
-        postgresConfiguration = pg
         app.databases.use(
             .postgres(
                 configuration: pg, maxConnectionsPerEventLoop: config.postgresConnectionsPerEventLoop,
@@ -67,7 +65,7 @@ public func configure(
         config: config,
         store: store,
         hotPaths: sqlitePath.map { SQLiteHotPathStore(path: $0, store: store, onRestart: { metrics.recordWALRestart(hold: $0) }) }
-            ?? postgresHotPaths(app, postgresConfiguration!, store: store, connections: config.postgresConnectionsPerEventLoop, logger: databaseLogger),
+            ?? PostgresHotPathStore(store: store),
         clock: clock,
         curriculum: curriculum,
         rateLimiter: config.rateLimit.map { RateLimiter(limit: $0) },
@@ -100,27 +98,6 @@ public func configure(
 
     if runBackgroundJobs {
         app.lifecycle.use(BackgroundJobs(webhookWorker: runWebhookWorker))
-    }
-}
-
-/// The PostgreSQL hot paths on a pool of their own, as large as Fluent's, closed at shutdown.
-private func postgresHotPaths(
-    _ app: Application, _ configuration: SQLPostgresConfiguration, store: PorticoStore, connections perEventLoop: Int, logger: Logger
-) -> PostgresHotPathStore {
-    let eventLoops = Array(app.eventLoopGroup.makeIterator()).count
-    let connections = PostgresConnections(
-        configuration: .init(configuration.coreConfiguration, searchPath: configuration.searchPath, maximumConnections: perEventLoop * eventLoops),
-        eventLoopGroup: app.eventLoopGroup, logger: logger
-    )
-    app.lifecycle.use(PostgresConnectionsShutdown(connections: connections))
-    return PostgresHotPathStore(store: store, connections: connections, logger: logger)
-}
-
-struct PostgresConnectionsShutdown: LifecycleHandler {
-    let connections: PostgresConnections
-
-    func shutdownAsync(_ application: Application) async {
-        await connections.close()
     }
 }
 

@@ -16,14 +16,9 @@ import PostgresNIO
 /// create in the org updates, is held for one statement, not a transaction's round trips.
 public struct PostgresHotPathStore: HotPathStore {
     let store: PorticoStore
-    let connections: PostgresConnections
-    let logger: Logger
 
-    /// Retention runs on `store`; the hot paths' statements on `connections`.
-    public init(store: PorticoStore, connections: PostgresConnections, logger: Logger) {
+    public init(store: PorticoStore) {
         self.store = store
-        self.connections = connections
-        self.logger = logger
     }
 
     public func apiKey(hash: String) async throws -> APIKeyContext? {
@@ -99,12 +94,17 @@ public struct PostgresHotPathStore: HotPathStore {
 
     // MARK: - Running statements
 
-    /// Runs `body` on a connection of the hot paths' own pool.
+    /// Runs `body` on a pooled connection of the store's database.
     private func withConnection<T: Sendable>(
-        _ body: @Sendable (PostgresConnection, Logger) async throws -> T
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
-        let logger = self.logger
-        return try await connections.client.withConnection { connection in try await body(connection, logger) }
+        guard let database = store.db as? any PostgresDatabase else {
+            preconditionFailure("PostgresHotPathStore runs on a PostgreSQL database")
+        }
+        let logger = database.logger
+        return try await database.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask { try await body(connection, logger) }
+        }.get()
     }
 
     func all<S: PostgresPreparedStatement>(_ statement: S) async throws -> [S.Row] where S.Row: Sendable {
