@@ -56,8 +56,11 @@ public func configure(
     // emails) at debug and trace; their logger never goes below info (SPEC §9).
     var databaseLogger = app.logger
     databaseLogger.logLevel = max(config.logLevel, .info)
+    // After shutdown `databases.database` is nil; a request still running then gets this
+    // one, whose closed pool fails its queries (a 500 to that request, not a crash).
+    let closedAtShutdown = app.databases.database(logger: databaseLogger, on: app.eventLoopGroup.any())!
     let store = PorticoStore(engine: config.storage.engine) { [unowned app, databaseLogger] in
-        app.databases.database(logger: databaseLogger, on: app.eventLoopGroup.any())!
+        app.databases.database(logger: databaseLogger, on: app.eventLoopGroup.any()) ?? closedAtShutdown
     }
     let metrics = PorticoMetrics()
     let curriculum = try config.curriculumPath.map { try Curriculum.load(from: URL(fileURLWithPath: $0)) } ?? Curriculum.bundled()

@@ -32,6 +32,10 @@ struct ServeCommand: AsyncParsableCommand {
                 _ = try await app.portico.oidcKeys.keySet()
                 app.logger.info("Portico serving", metadata: ["public-url": .string(config.publicURL), "engine": .string(config.storage.engine.rawValue)])
                 try await app.execute()
+                // The HTTP server first: it stops accepting and lets the requests in flight
+                // finish (up to 10 s) while the database writer and the stores they use are
+                // still up. `asyncShutdown` alone would stop those before the server.
+                await app.server.shutdown()
                 try await app.asyncShutdown()
             } catch {
                 try? await app.asyncShutdown()
