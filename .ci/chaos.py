@@ -31,7 +31,7 @@ import argparse, base64, shutil, http.client, json, os, queue, random, signal, s
 from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ports import free_port, ready
+from ports import PorticoCommandFailed, free_port, ready, run_portico
 
 from standardwebhooks.webhooks import Webhook
 
@@ -66,10 +66,10 @@ def fail(message):
 
 
 def cli(*argv, environment=None):
-    out = subprocess.run([binary, *argv], env=environment or env, capture_output=True, text=True)
-    if out.returncode != 0:
-        fail(f"portico {argv[0]} {argv[1] if len(argv) > 1 else ''}: {out.stderr.strip()}")
-    return out.stdout
+    try:
+        return run_portico(binary, environment or env, argv)
+    except PorticoCommandFailed as failure:
+        fail(str(failure))
 
 
 def start(*argv, name, environment=None):

@@ -51,7 +51,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from ports import free_port, ready
+from ports import PorticoCommandFailed, free_port, ready, run_portico
 
 parser = argparse.ArgumentParser()
 parser.add_argument("binary")
@@ -86,10 +86,10 @@ def violation(message):
 
 
 def cli(*argv):
-    out = subprocess.run([binary, *argv], env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        fail(f"portico {argv[0]} {argv[1] if len(argv) > 1 else ''}: {out.stderr.strip()}")
-    return out.stdout
+    try:
+        return run_portico(binary, env, argv)
+    except PorticoCommandFailed as failure:
+        fail(str(failure))
 
 
 def psql(query):

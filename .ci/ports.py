@@ -1,6 +1,19 @@
 """Small pieces the CI scripts that run the real binary share."""
 import http.client
 import socket
+import subprocess
+
+
+class PorticoCommandFailed(Exception):
+    """A `portico …` command that exited non-zero; the message names it and has its stderr."""
+
+
+def run_portico(binary, env, argv, timeout=None):
+    """`binary ARGV…` with `env`: its standard output, or PorticoCommandFailed."""
+    out = subprocess.run([binary, *argv], env=env, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise PorticoCommandFailed(f"portico {' '.join(argv)}: {out.stderr.strip()}")
+    return out.stdout
 
 
 def free_port():

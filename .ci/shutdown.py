@@ -14,7 +14,7 @@ Exit status non-zero on any violation.
 import http.client, json, os, signal, subprocess, sys, tempfile, threading, time
 from collections import Counter
 
-from ports import free_port, ready
+from ports import PorticoCommandFailed, free_port, ready, run_portico
 
 binary, database_url = sys.argv[1], sys.argv[2]
 env = dict(os.environ, DATABASE_URL=database_url, PORTICO_RATE_LIMIT="off", LOG_LEVEL="warning")
@@ -27,10 +27,10 @@ def fail(message):
 
 
 def cli(*arguments):
-    out = subprocess.run([binary, *arguments], env=env, capture_output=True, text=True, timeout=60)
-    if out.returncode != 0:
-        fail(f"portico {' '.join(arguments)}: {out.stderr.strip()}")
-    return out.stdout
+    try:
+        return run_portico(binary, env, arguments, timeout=60)
+    except PorticoCommandFailed as failure:
+        fail(str(failure))
 
 
 cli("migrate")

@@ -13,7 +13,7 @@ import base64, json, os, signal, socket, subprocess, sys, tempfile, threading, t
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from ports import free_port, ready
+from ports import PorticoCommandFailed, free_port, ready, run_portico
 
 from standardwebhooks.webhooks import Webhook
 
@@ -32,10 +32,10 @@ def fail(message):
 
 
 def cli(*args):
-    out = subprocess.run([binary, *args], env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        fail(f"portico {' '.join(args)}: {out.stderr}")
-    return out.stdout
+    try:
+        return run_portico(binary, env, args)
+    except PorticoCommandFailed as failure:
+        fail(str(failure))
 
 
 def start(*args, name):

@@ -63,9 +63,8 @@ public func configure(
     let databases = DatabasesByLoop(app.eventLoopGroup.makeIterator().map { loop in
         (loop, app.databases.database(logger: databaseLogger, on: loop)!)
     })
-    let store = PorticoStore(engine: config.storage.engine) { [unowned app] in
-        databases.on(app.eventLoopGroup.any())
-    }
+    let loops = app.eventLoopGroup
+    let store = PorticoStore(engine: config.storage.engine) { databases.on(loops.any()) }
     let metrics = PorticoMetrics()
     let curriculum = try config.curriculumPath.map { try Curriculum.load(from: URL(fileURLWithPath: $0)) } ?? Curriculum.bundled()
     app.portico = PorticoServices(
