@@ -67,7 +67,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "portico",
-            dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "App",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         // The benchmark's bulk seeding (bench/run): its own executable, not a product, so
         // the `portico` binary holds no benchmark code.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import PorticoCore
@@ -39,7 +40,7 @@ struct WebhookSender: Sendable {
         headers.add(name: "webhook-timestamp", value: String(timestamp))
         headers.add(name: "webhook-signature", value: WebhookSignature.header(id: due.event.id, timestamp: timestamp, body: body, keys: keys))
 
-        let client = await clients.client(for: target)
+        let client = clients.client(for: target)
         // The loop this delivery runs on (the worker's slots run on the clients' loops):
         // the connection, the response's callbacks and the deadline's timer all stay on
         // it, so an exchange wakes no other thread.
@@ -138,12 +139,19 @@ private final class StatusReader: HTTPClientResponseDelegate, @unchecked Sendabl
 /// itself goes through one shared client; a name goes through a client that maps it
 /// to the checked address (`dnsOverride`: TLS still verifies the name), kept while
 /// the name keeps resolving to that address, so connections are reused.
-actor WebhookClients {
+///
+/// A lock, not an actor: every delivery asks for its client, and a task that visits an
+/// actor carries on on the thread that runs it, which on NIO's loops (entrypoint.swift)
+/// gathers the deliveries onto one loop.
+final class WebhookClients: Sendable {
     let eventLoopGroup: any EventLoopGroup
     private let timeout: Int
     private let shared: HTTPClient
-    private var pinned: [String: HTTPClient] = [:]
-    private var recent: [String] = []
+    private struct Pinned {
+        var clients: [String: HTTPClient] = [:]
+        var recent: [String] = []
+    }
+    private let pinned = NIOLockedValueBox(Pinned())
     static let maxPinned = 64
 
     init(eventLoopGroup: any EventLoopGroup, timeout: Int) {
@@ -166,34 +174,38 @@ actor WebhookClients {
     func client(for target: WebhookTarget) -> HTTPClient {
         if target.host == target.address.description { return shared }
         let key = target.host + "\u{0}" + target.address.description
-        if let client = pinned[key] {
-            recent.removeAll { $0 == key }
-            recent.append(key)
-            return client
+        let (client, evicted) = pinned.withLockedValue { pinned -> (HTTPClient, HTTPClient?) in
+            if let client = pinned.clients[key] {
+                pinned.recent.removeAll { $0 == key }
+                pinned.recent.append(key)
+                return (client, nil)
+            }
+            let client = HTTPClient(
+                eventLoopGroupProvider: .shared(eventLoopGroup),
+                configuration: Self.configuration(timeout: timeout, override: [target.host: target.address.description])
+            )
+            pinned.clients[key] = client
+            pinned.recent.append(key)
+            guard pinned.recent.count > Self.maxPinned else { return (client, nil) }
+            return (client, pinned.clients.removeValue(forKey: pinned.recent.removeFirst()))
         }
-        let client = HTTPClient(
-            eventLoopGroupProvider: .shared(eventLoopGroup),
-            configuration: Self.configuration(timeout: timeout, override: [target.host: target.address.description])
-        )
-        pinned[key] = client
-        recent.append(key)
-        if recent.count > Self.maxPinned {
-            let oldest = recent.removeFirst()
-            if let old = pinned.removeValue(forKey: oldest) {
-                // Let a request still using it finish before it goes.
-                let grace = timeout + 5
-                Task {
-                    try? await Task.sleep(for: .seconds(grace))
-                    try? await old.shutdown()
-                }
+        if let evicted {
+            // Let a request still using it finish before it goes.
+            let grace = timeout + 5
+            Task {
+                try? await Task.sleep(for: .seconds(grace))
+                try? await evicted.shutdown()
             }
         }
         return client
     }
 
     func shutdown() async {
-        for client in pinned.values { try? await client.shutdown() }
-        pinned = [:]
+        let clients = pinned.withLockedValue { pinned in
+            defer { pinned = Pinned() }
+            return Array(pinned.clients.values)
+        }
+        for client in clients { try? await client.shutdown() }
         try? await shared.shutdown()
     }
 }
