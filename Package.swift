@@ -61,18 +61,15 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                // Swift's tasks on NIO's event loops (EventLoopGlobalExecutor).
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             resources: [.copy("Public")]
         ),
         .executableTarget(
             name: "portico",
-            dependencies: [
-                "App",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            dependencies: ["App", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // The benchmark's bulk seeding (bench/run): its own executable, not a product, so
         // the `portico` binary holds no benchmark code.

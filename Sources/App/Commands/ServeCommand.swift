@@ -30,7 +30,10 @@ struct ServeCommand: AsyncParsableCommand {
                 // The OpenID Connect signing key: made at first start (SPEC §10), read into memory
                 // before the first request needs it.
                 _ = try await app.portico.oidcKeys.keySet()
-                app.logger.info("Portico serving", metadata: ["public-url": .string(config.publicURL), "engine": .string(config.storage.engine.rawValue)])
+                app.logger.info("Portico serving", metadata: [
+                    "public-url": .string(config.publicURL), "engine": .string(config.storage.engine.rawValue),
+                    "tasks-on-event-loops": .stringConvertible(EventLoopGlobalExecutor.isInstalled),
+                ])
                 try await app.execute()
                 // The HTTP server first: it stops accepting and lets the requests in flight
                 // finish (up to 10 s) while the database writer and the stores they use are

@@ -141,7 +141,7 @@ private final class StatusReader: HTTPClientResponseDelegate, @unchecked Sendabl
 /// the name keeps resolving to that address, so connections are reused.
 ///
 /// A lock, not an actor: every delivery asks for its client, and a task that visits an
-/// actor carries on on the thread that runs it, which on NIO's loops (entrypoint.swift)
+/// actor carries on on the thread that runs it, which on NIO's loops (`EventLoopGlobalExecutor`)
 /// gathers the deliveries onto one loop.
 final class WebhookClients: Sendable {
     let eventLoopGroup: any EventLoopGroup

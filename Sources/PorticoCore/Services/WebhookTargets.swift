@@ -68,7 +68,7 @@ public protocol HostResolver: Sendable {
 
 /// The system resolver (`getaddrinfo`, AF_UNSPEC, SOCK_STREAM). The lookup blocks, so it
 /// runs on a Dispatch queue rather than on a task's thread (an event loop that also
-/// serves connections: see entrypoint.swift).
+/// serves connections: see `EventLoopGlobalExecutor`).
 public struct SystemHostResolver: HostResolver {
     public init() {}
 
