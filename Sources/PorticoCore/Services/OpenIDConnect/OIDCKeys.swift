@@ -19,17 +19,16 @@ public final class OIDCKeys: Sendable {
     /// One key, decrypted.
     public struct Key: Sendable {
         public var kid: String
-        public var privateKey: JWTKit.Insecure.RSA.PrivateKey
-        /// The same key as swift-crypto's type, which `sign` uses.
-        var signingKey: _RSA.Signing.PrivateKey
+        /// swift-crypto's key, which `sign` uses; the key collection gets jwt-kit's wrapper of it.
+        public var privateKey: _RSA.Signing.PrivateKey
         public var createdAt: Date
         public var retiredAt: Date?
 
         /// The public half as the JWKS publishes it.
         public var publicJWK: PublicJWK {
             get throws {
-                let (n, e) = try privateKey.publicKey.getKeyPrimitives()
-                return PublicJWK(kid: kid, n: Base64URL.encode(n), e: Base64URL.encode(e))
+                let primitives = try privateKey.publicKey.getKeyPrimitives()
+                return PublicJWK(kid: kid, n: Base64URL.encode(primitives.modulus), e: Base64URL.encode(primitives.publicExponent))
             }
         }
     }
@@ -120,7 +119,7 @@ public final class OIDCKeys: Sendable {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .secondsSince1970  // as jwt-kit's encoder
         let input = Base64URL.encode(try encoder.encode(JWSHeader(kid: key.kid))) + "." + Base64URL.encode(try encoder.encode(payload))
-        let signature = try key.signingKey.signature(for: SHA256.hash(data: Data(input.utf8)), padding: .insecurePKCS1v1_5)
+        let signature = try key.privateKey.signature(for: SHA256.hash(data: Data(input.utf8)), padding: .insecurePKCS1v1_5)
         return input + "." + Base64URL.encode(signature.rawRepresentation)
     }
 
@@ -178,7 +177,7 @@ public final class OIDCKeys: Sendable {
         let published = [current] + keys.filter { $0.retiredAt != nil }
         let collection = JWTKeyCollection()
         for key in published {
-            await collection.add(rsa: key.privateKey, digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.kid))
+            await collection.add(rsa: try JWTKit.Insecure.RSA.PrivateKey(backing: key.privateKey), digestAlgorithm: .sha256, kid: JWKIdentifier(string: key.kid))
         }
         return KeySet(current: current, published: published, collection: collection, jwks: try published.map { try $0.publicJWK })
     }
@@ -199,9 +198,8 @@ public final class OIDCKeys: Sendable {
                 unreadable.append(kid)
                 continue
             }
-            let signingKey = try _RSA.Signing.PrivateKey(derRepresentation: der)
             keys.append(Key(
-                kid: kid, privateKey: try JWTKit.Insecure.RSA.PrivateKey(backing: signingKey), signingKey: signingKey,
+                kid: kid, privateKey: try _RSA.Signing.PrivateKey(derRepresentation: der),
                 createdAt: try row.decode(column: "created_at", as: Date.self), retiredAt: try row.decode(column: "retired_at", as: Date?.self)
             ))
         }
